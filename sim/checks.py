@@ -137,8 +137,8 @@ def cross_check(data: dict, located: Located) -> list[Problem]:
         if not isinstance(event, dict):
             continue
         crisis = event.get("crisis")
-        if crisis is not None and crisis not in crises:
-            known = ", ".join(crises) or "none defined"
+        if crisis is not None and crisis not in crises and crisis not in _builtin_crises():
+            known = ", ".join([*crises, *_builtin_crises()])
             add(
                 located.problem(
                     ("events", i, "crisis"), f"unknown crisis {crisis!r} (crises here: {known})"
@@ -152,6 +152,12 @@ def cross_check(data: dict, located: Located) -> list[Problem]:
                 check_change(change, ("events", i, "changes", j), state_names, scale, located)
             )
     return problems
+
+
+def _builtin_crises() -> list[str]:
+    from .events import CRISES
+
+    return list(CRISES)
 
 
 def _check_alliances(alliances: Any, state_names: list[str], located: Located) -> list[Problem]:

@@ -16,8 +16,9 @@ import numpy as np
 from .agents import StateAgent
 from .alliances import AllianceNetwork
 from .bargaining import Outcome, bargain
+from .events import Fired, apply_change, crisis_changes
 from .records import Recorder, RunResult
-from .scenario import Scenario
+from .scenario import EventSpec, Scenario
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,30 @@ class NegotiationModel(mesa.Model):
 
     # ------------------------------------------------------------------ hooks
     def apply_scheduled_events(self, rnd: int) -> None:
-        """Apply the scenario's events for this round (see ``sim.events``)."""
+        """Apply the scenario's events scheduled for this round, in file order."""
+        for event in self.spec.events:
+            if event.round == rnd:
+                self.fire(event)
+
+    def fire(self, event: EventSpec | str) -> Fired:
+        """Apply an event or a named crisis now; it shapes the next round.
+
+        ``event`` is an :class:`~sim.scenario.EventSpec` or the name of a crisis (the scenario's
+        own or a built-in one, see :data:`sim.events.CRISES`). Raises KeyError for an unknown
+        crisis name.
+        """
+        if isinstance(event, str):
+            event = EventSpec(round=self.round + 1, name=event, crisis=event)
+        what, changes = "", list(event.changes)
+        if event.crisis is not None:
+            what, crisis = crisis_changes(self, event.crisis)
+            changes = crisis + changes
+        done = [apply_change(self, c) for c in changes]
+        name = event.name or event.crisis or "event"
+        head = event.description or what or name
+        fired = Fired(name, f"{head} ({'; '.join(done)})" if done else head)
+        self.recorder.add("events", (self.round + 1, fired.name, fired.description))
+        return fired
 
     def summit(self, rnd: int) -> None:
         """Treaty formation on summit rounds (see ``sim.treaties``)."""

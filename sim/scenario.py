@@ -158,6 +158,36 @@ class CapabilityRule(Frozen):
     population: float = _num(0.0, 0, 1, "Weight of the population share.")
 
 
+class AllianceDynamics(Frozen):
+    """How ties move each round (docs/model.md, section 5)."""
+
+    strengthen: float = _num(0.05, 0, 1, "Added to a tie per treaty the two states co-sign.")
+    weaken: float = _num(0.05, 0, 1, "Taken from a tie when one side lost a conflict to the other.")
+    decay: float = _num(0.02, 0, 1, "Fraction of the gap to the scenario's tie closed per round.")
+    triad_p: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Antal-Krapivsky-Redner local triad dynamics: probability p of making a "
+        "negative tie of an unbalanced triad positive (else a positive one negative); "
+        "none = off.",
+    )
+    triad_steps: int = _num(1, 0, 1000, "Triad updates per round when triad_p is set.")
+    tie_threshold: float = _num(
+        0.0, 0, 1, "Ties with |weight| at or below this count as absent in triad counts."
+    )
+
+
+class Blocs(Frozen):
+    """Landscape theory (Axelrod & Bennett 1993): two-bloc splits reported each summit."""
+
+    enabled: bool = Field(True, description="Compute blocs at summits (and at the end).")
+    exhaustive_max: int = _num(
+        22, 2, 26, "Largest N searched exhaustively; above it, seeded local search."
+    )
+    starts: int = _num(64, 1, 100000, "Local-search starts beyond exhaustive_max.")
+
+
 class Parameters(Frozen):
     rounds: int = _num(20, 1, MAX_ROUNDS, "Most rounds to run (one round = one Model.step()).")
     summit_every: int = _num(5, 0, MAX_ROUNDS, "A summit every this many rounds (0 = never).")
@@ -169,6 +199,18 @@ class Parameters(Frozen):
     convergence: Convergence = Field(default_factory=Convergence, description="Stop rule.")
     capability_rule: CapabilityRule = Field(
         default_factory=CapabilityRule, description="How capability is derived from indicators."
+    )
+    alliance_dynamics: AllianceDynamics = Field(
+        default_factory=AllianceDynamics, description="How ties change each round."
+    )
+    blocs: Blocs = Field(default_factory=Blocs, description="Bloc (landscape) analysis.")
+    game_max_iter: int = _num(
+        100, 1, 10000, "Cap on best-response sweeps in a treaty membership game."
+    )
+    payoffs: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Payoff parameters by issue kind (climate, trade, security), overriding "
+        "the defaults in docs/model.md section 4, e.g. {trade: {gain: 2.0}}.",
     )
 
 
@@ -211,6 +253,39 @@ class CrisisSpec(Frozen):
     changes: list[Change] = Field(min_length=1, description="Changes applied when fired.")
 
 
+class TreatySpec(Frozen):
+    name: str = Field(pattern=NAME_PATTERN, description="Treaty name shown in outputs.")
+    issues: list[str] = Field(
+        min_length=1,
+        description="Issues it covers; two or more make a linked package decided on the "
+        "summed payoff (issue linkage).",
+    )
+    proposal: dict[str, float] = Field(
+        default_factory=dict,
+        description="Fixed proposal per issue; issues not given use the current forecast.",
+    )
+    penalty_tariff: float = _num(
+        0.0, 0, 1, "Climate-club penalty tariff on non-members' trade with members (0.03 = 3%)."
+    )
+    transfers: float = _num(
+        0.0, 0, 1, "Share of members' surplus pooled to pay members who would otherwise leave."
+    )
+    description: str = Field("", max_length=1000, description="What the treaty is.")
+
+
+class LandscapeSpec(Frozen):
+    """Sizes and propensities for landscape theory, when not capability and alliance ties."""
+
+    sizes: dict[str, float] = Field(
+        default_factory=dict, description="Size of each state (default: capability)."
+    )
+    propensities: list[AllianceSpec] = Field(
+        default_factory=list,
+        description="Pairwise propensity p_ij in [-1, 1] (default: the current alliance ties).",
+    )
+    note: str = Field("", max_length=5000, description="How the propensities were coded.")
+
+
 class Teaching(Frozen):
     what_is_it: str = Field("", description="What the scenario is about.")
     how_it_works: str = Field("", description="How the model plays it out.")
@@ -236,6 +311,14 @@ class Scenario(Frozen):
     events: list[EventSpec] = Field(default_factory=list, description="Scheduled events.")
     crises: dict[str, CrisisSpec] = Field(
         default_factory=dict, description="Named crises, fired by events or live from the page."
+    )
+    treaties: list[TreatySpec] | None = Field(
+        None,
+        description="Treaties offered at summits. Default: one per issue whose kind is "
+        "climate, trade or security, proposed at the forecast.",
+    )
+    landscape: LandscapeSpec | None = Field(
+        None, description="Sizes and propensities for blocs (default: capability and ties)."
     )
     teaching: Teaching | None = Field(None, description="Teaching notes.")
 
