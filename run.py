@@ -19,6 +19,9 @@ SCENARIO_DIR = ROOT / "scenarios"
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
+#: Modules that register more subcommands (each has ``add_cli(subparsers)``).
+PLUGINS: tuple[str, ...] = ()
+
 
 def _resolve_scenario(name: str) -> Path:
     """A path, or the name of a bundled scenario (``classroom_five``)."""
@@ -83,8 +86,10 @@ def cmd_run(args) -> int:
         title=scenario.title or scenario.name,
         n_states=len(scenario.states),
         max_rounds=args.rounds or scenario.parameters.rounds,
+        issue_kinds={i.name: i.payoff_kind.value for i in scenario.issues},
     )
-    result.narrative[:0] = summary(result.tables, info)
+    short = summary(result.tables, info)
+    result.narrative[:0] = [*short, "", "The story, round by round:"]
     out = Path(args.out) if args.out else default_out_dir(scenario, ROOT / "runs")
     data = manifest(
         result,
@@ -107,7 +112,7 @@ def cmd_run(args) -> int:
             write_report(tmp, tmp)
 
     write_run(result, out, manifest_data=data, scenario=scenario, extra=charts)
-    for line in result.narrative:
+    for line in short:
         print(line)
     print(f"\nRun folder: {out}")
     if not args.no_report:
@@ -156,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("--out", help="folder for the report (default: the run folder)")
     p.set_defaults(func=cmd_report)
+
+    for module in PLUGINS:
+        __import__(module, fromlist=["add_cli"]).add_cli(sub)
     return parser
 
 

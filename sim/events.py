@@ -28,13 +28,21 @@ class Fired:
     description: str
 
 
-def _rescale_salience(model: NegotiationModel, i: int) -> str:
-    """Keep a state's saliences summing to at most 1 (scale them down proportionally)."""
-    total = model.salience[i].sum()
-    if total > 1.0:
-        model.salience[i] /= total
-        return f" (its saliences were rescaled to sum to 1 from {total:.2f})"
-    return ""
+def apply_changes(model: NegotiationModel, changes: list[Change]) -> list[str]:
+    """Apply an event's changes in order; then keep every state's saliences summing to <= 1.
+
+    A state whose saliences sum above 1 after all the changes has them scaled down
+    proportionally (the description says so), so an event may set several saliences at once.
+    """
+    done = [apply_change(model, c) for c in changes]
+    touched = dict.fromkeys(c.state for c in changes if c.kind == ChangeKind.SALIENCE)
+    for name in touched:
+        i = model.state_names.index(name)
+        total = model.salience[i].sum()
+        if total > 1.0 + 1e-12:
+            model.salience[i] /= total
+            done.append(f"{name}'s saliences rescaled to sum to 1 (they summed to {total:.2f})")
+    return done
 
 
 def apply_change(model: NegotiationModel, change: Change) -> str:
@@ -60,9 +68,8 @@ def apply_change(model: NegotiationModel, change: Change) -> str:
         case ChangeKind.SALIENCE:
             old = model.salience[i, k]
             model.salience[i, k] = float(np.clip(new_value(old), 0.0, 1.0))
-            note = _rescale_salience(model, i)
             return (
-                f"{who}'s salience on {change.issue} {old:.2f} -> {model.salience[i, k]:.2f}{note}"
+                f"{who}'s salience on {change.issue} {old:.2f} -> {model.salience[i, k]:.2f}"
             )
         case ChangeKind.POSITION:
             old = model.ideal[i, k]

@@ -16,9 +16,11 @@ import numpy as np
 from .agents import StateAgent
 from .alliances import AllianceNetwork
 from .bargaining import Outcome, bargain
-from .events import Fired, apply_change, crisis_changes
-from .records import Recorder, RunResult
+from .balance import triad_dynamics, unbalanced_triads, update_alliances
+from .events import Fired, apply_changes, crisis_changes
+from .records import Recorder, RunResult, challenge_reason
 from .scenario import EventSpec, Scenario
+from .treaties import BlocOutcome, Summit, TreatyOutcome, decision_lines, default_treaties
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +61,22 @@ class NegotiationModel(mesa.Model):
         for idx, s in enumerate(scenario.states):
             StateAgent(self, idx, s.name, s.iso3)
         self.round = 0
+        self._in_step = False
         self.first_change: float | None = None
         self.converged = False
         self.recorder = Recorder(self.state_names, self.issue_names, self.max_rounds)
         self.recorder.initial(self.position, self.alliances.edges(), self.unbalanced_triads())
         self._lost = np.zeros((self.n, self.n))
+        self._comember = np.zeros((self.n, self.n))
+        self._summit_held = -1
+        self.treaty_specs = default_treaties(scenario)
+        #: Treaties decided at the last summit (list of ``sim.treaties.TreatyOutcome``).
+        self.treaties: list = []
+        #: The two-bloc split found at the last summit (``sim.treaties.BlocOutcome``) or None.
+        self.blocs = None
+        #: Plain-English story of the last round (events, who moved whom, treaties, blocs).
+        self.story: list[str] = []
+        self._pending_story: list[str] = []
 
     # ------------------------------------------------------------------ properties
     @property
@@ -79,7 +92,16 @@ class NegotiationModel(mesa.Model):
     def step(self) -> None:
         if not self.running:
             return
+        self._in_step = True
+        try:
+            self._round()
+        finally:
+            self._in_step = False
+
+    def _round(self) -> None:
         rnd = self.round + 1
+        self.story = self._pending_story
+        self._pending_story = []
         self.apply_scheduled_events(rnd)
         before = self.position.copy()
         self._lost[:] = 0.0
@@ -104,16 +126,18 @@ class NegotiationModel(mesa.Model):
             )
             new[idx, k] = res.positions
             self.recorder.bargaining(rnd, k, idx, res)
+            self.story.extend(self._challenge_story(k, idx, res))
             lost = res.outcome == Outcome.CONFLICT
             if lost.any():
                 a, b = idx[res.challenger[lost]], idx[res.target[lost]]
                 self._lost[a, b] = self._lost[b, a] = 1.0
         self.position = new
-        if self.params.summit_every and rnd % self.params.summit_every == 0:
-            self.summit(rnd)
-        self.update_alliances(rnd)
         change = float(np.abs(self.position - before).sum())
         self.converged = self._check_convergence(rnd, change)
+        last = self.converged or rnd >= self.max_rounds
+        if self.is_summit(rnd, last):
+            self.summit(rnd)
+        self.update_alliances(rnd)
         self.round = rnd
         self.recorder.end_round(
             rnd,
@@ -123,8 +147,40 @@ class NegotiationModel(mesa.Model):
             self.alliances.edges(),
             self.unbalanced_triads(),
         )
-        if self.converged or rnd >= self.max_rounds:
+        self.recorder.narrative.append(f"Round {rnd}:")
+        self.recorder.narrative.extend(f"  {line}" for line in self.story)
+        if last:
             self.running = False
+
+    def is_summit(self, rnd: int, last: bool = False) -> bool:
+        """Summit every ``summit_every`` rounds, and a closing summit on the last round.
+
+        A run that stops between scheduled summits (the stop rule, or ``rounds``) still ends with
+        one, so every run with summits enabled reports its final treaties and blocs.
+        """
+        every = self.params.summit_every
+        return bool(every) and (rnd % every == 0 or last)
+
+    def _challenge_story(self, k: int, idx: np.ndarray, res, top: int = 4) -> list[str]:
+        """The few biggest moves of this pass, in words (the full list is in challenges.csv)."""
+        if len(res.challenger) == 0:
+            return []
+        moved = np.abs(res.position_after - res.position_before)
+        order = np.argsort(-moved, kind="stable")[:top]
+        return [
+            challenge_reason(
+                self.issue_names[k],
+                self.state_names[idx[res.challenger[m]]],
+                self.state_names[idx[res.target[m]]],
+                Outcome(res.outcome[m]).name.lower(),
+                float(res.eu_challenger[m]),
+                float(res.eu_target[m]),
+                float(res.position_before[m]),
+                float(res.position_after[m]),
+            )
+            for m in order
+            if moved[m] > 0
+        ]
 
     def _check_convergence(self, rnd: int, change: float) -> bool:
         """KTAB SMP stop rule: this round's change below threshold x the first round's."""
@@ -155,21 +211,119 @@ class NegotiationModel(mesa.Model):
         if event.crisis is not None:
             what, crisis = crisis_changes(self, event.crisis)
             changes = crisis + changes
-        done = [apply_change(self, c) for c in changes]
+        done = apply_changes(self, changes)
         name = event.name or event.crisis or "event"
         head = event.description or what or name
         fired = Fired(name, f"{head} ({'; '.join(done)})" if done else head)
         self.recorder.add("events", (self.round + 1, fired.name, fired.description))
+        line = f"Event '{fired.name}': {fired.description}"
+        (self.story if self._in_step else self._pending_story).append(line)
         return fired
 
     def summit(self, rnd: int) -> None:
-        """Treaty formation on summit rounds (see ``sim.treaties``)."""
+        """Treaty formation and the bloc split on summit rounds (``sim.treaties``)."""
+        summit = Summit(self)
+        previous = {t.name: t.member_mask for t in self.treaties}
+        outcomes = []
+        for treaty in self.treaty_specs:
+            out = summit.run_treaty(treaty, previous.get(treaty.name))
+            outcomes.append(out)
+            self._record_treaty(rnd, out)
+            kinds = [summit.kinds[i] for i in out.issues]
+            self.story.extend(decision_lines(out, kinds, self.state_names))
+        self.treaties = outcomes
+        self._summit_held = rnd
+        self._comember = np.zeros((self.n, self.n))
+        for out in outcomes:
+            mask = out.member_mask.astype(float)
+            self._comember += np.outer(mask, mask)
+        np.fill_diagonal(self._comember, 0.0)
+        if self.params.blocs.enabled:
+            self._record_blocs(rnd, summit.blocs())
+
+    def _record_treaty(self, rnd: int, out: TreatyOutcome) -> None:
+        self.recorder.add(
+            "treaties",
+            (
+                rnd,
+                out.name,
+                ";".join(out.issues),
+                ";".join(f"{p:.6g}" for p in out.proposal),
+                ";".join(out.members),
+                out.internally_stable,
+                out.externally_stable,
+                out.settled,
+            ),
+        )
+        for i, name in enumerate(self.state_names):
+            if np.isfinite(out.payoff_in[i]):
+                self.recorder.add(
+                    "payoffs",
+                    (
+                        rnd,
+                        out.name,
+                        name,
+                        bool(out.member_mask[i]),
+                        float(out.payoff_in[i]),
+                        float(out.payoff_out[i]),
+                    ),
+                )
+
+    def _record_blocs(self, rnd: int, blocs: BlocOutcome) -> None:
+        side = blocs.side.astype(int)
+        switched = []
+        if self.blocs is not None:
+            prev = self.blocs.side.astype(int)
+            if (prev != side).sum() > (prev == side).sum():
+                prev = 1 - prev  # bloc labels are arbitrary: align them first
+            switched = [self.state_names[i] for i in np.flatnonzero(prev != side)]
+        self.blocs = blocs
+        for i, name in enumerate(self.state_names):
+            self.recorder.add(
+                "blocs", (rnd, name, int(side[i]), float(blocs.energy), bool(blocs.is_global))
+            )
+        for c, (cfg, e) in enumerate(zip(blocs.local_configs, blocs.local_energies, strict=True)):
+            for i, name in enumerate(self.state_names):
+                self.recorder.add("local_minima", (rnd, c, name, int(cfg[i]), float(e)))
+        sides = [[self.state_names[i] for i in np.flatnonzero(side == b)] for b in (0, 1)]
+        text = " vs ".join(
+            "{" + ", ".join(s[:6]) + (", ..." if len(s) > 6 else "") + "}" for s in sides
+        )
+        kind = "global minimum" if blocs.is_global else "best found by local search"
+        line = f"Blocs: {text} (energy {blocs.energy:.3g}, {kind}"
+        line += f"; {len(blocs.local_energies)} local minima)."
+        if switched:
+            line += f" Switched bloc since the last summit: {', '.join(switched)}."
+        self.story.append(line)
 
     def update_alliances(self, rnd: int) -> None:
-        """Alliance dynamics after each round (see ``sim.balance``)."""
+        """Ties move: treaty co-members closer, losers of conflicts apart, all decay to baseline.
+
+        Co-membership strengthens ties on summit rounds (when treaties are signed); lost
+        conflicts weaken ties every round; decay acts every round (docs/model.md section 5).
+        """
+        dyn = self.params.alliance_dynamics
+        comember = self._comember if self._summit_held == rnd else np.zeros((self.n, self.n))
+        new = update_alliances(
+            np.asarray(self.alliances.weights),
+            np.asarray(self.alliances.baseline),
+            comember,
+            self._lost,
+            strengthen=dyn.strengthen,
+            weaken=dyn.weaken,
+            decay=dyn.decay,
+        )
+        if dyn.triad_p is not None and dyn.triad_steps > 0:
+            new = triad_dynamics(
+                new, dyn.triad_p, self.rng, dyn.triad_steps, eps=dyn.tie_threshold
+            ).A
+        self.alliances.set_weights(new)
 
     def unbalanced_triads(self) -> int:
-        return 0
+        """Triangles of nonzero ties whose sign product is negative (Heider balance)."""
+        return unbalanced_triads(
+            np.asarray(self.alliances.weights), eps=self.params.alliance_dynamics.tie_threshold
+        )
 
     # ------------------------------------------------------------------ running
     def run(self, progress: bool = False) -> RunResult:

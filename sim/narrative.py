@@ -63,25 +63,62 @@ def _who_moved_whom(tables: Mapping[str, pd.DataFrame], top: int = 3) -> list[st
     return lines
 
 
-def _treaty_lines(tables: Mapping[str, pd.DataFrame]) -> list[str]:
+#: Why a state stays out of a treaty, by the kind of the treaty's issue.
+STAY_OUT_WHY = {
+    "climate": "joining would cost more than its share of the benefit",
+    "trade": "the proposal is too far from what it wants for its trade gains to pay",
+    "security": "the burden and the enemies it would ally with outweigh the protection",
+}
+
+
+def members_of(cell) -> list[str]:
+    """The ``;``-separated member names of a treaties.csv cell (empty cell: nobody)."""
+    if cell is None or (isinstance(cell, float) and pd.isna(cell)):
+        return []
+    return [m for m in str(cell).split(";") if m]
+
+
+def _treaty_lines(tables: Mapping[str, pd.DataFrame], kinds: Mapping[str, str]) -> list[str]:
     t = tables.get("treaties")
     if t is None or t.empty:
         return []
-    last = t[t["round"] == t["round"].max()]
-    lines = [f"Treaties at the last summit (round {int(last['round'].iloc[0])}):"]
+    last_round = t["round"].max()
+    last = t[t["round"] == last_round]
+    pay = tables.get("payoffs")
+    lines = [f"Treaties at the last summit (round {int(last_round)}):"]
     for row in last.itertuples(index=False):
-        members = [m for m in str(row.members).split(";") if m and m != "nan"]
+        members = members_of(row.members)
         stable = (
             "stable"
             if row.internally_stable and row.externally_stable
-            else "internally unstable"
+            else "not internally stable (a member would gain by leaving)"
             if not row.internally_stable
-            else "externally unstable"
+            else "not externally stable (an outsider would gain by joining)"
         )
+        n = len(members)
         lines.append(
-            f"  {row.treaty} ({row.issues}): {len(members)} members, {stable}"
-            + ("" if row.settled else ", did not settle")
+            f"  {row.treaty} ({row.issues.replace(';', ' + ')}): "
+            f"{n} member{'s' if n != 1 else ''}, {stable}"
+            + ("" if row.settled else "; the membership game did not settle")
         )
+        if members:
+            shown = ", ".join(members[:8]) + (" and others" if n > 8 else "")
+            lines.append(f"    signed: {shown}")
+        if pay is None or pay.empty:
+            continue
+        p = pay[(pay["round"] == last_round) & (pay["treaty"] == row.treaty) & ~pay["member"]]
+        p = p.assign(gap=p["payoff_out"] - p["payoff_in"]).sort_values("gap", ascending=False)
+        issues = str(row.issues).split(";")
+        why = (
+            STAY_OUT_WHY.get(kinds.get(issues[0], ""), "it is better off outside")
+            if len(issues) == 1
+            else "the package as a whole would leave it worse off"
+        )
+        for r in p.head(3).itertuples(index=False):
+            lines.append(
+                f"    {r.state} stayed out: {why} (payoff {r.payoff_in:.3g} inside vs "
+                f"{r.payoff_out:.3g} outside)."
+            )
     return lines
 
 
@@ -102,7 +139,7 @@ def summary(tables: Mapping[str, pd.DataFrame], info: Mapping) -> list[str]:
         "Forecast (vote median) per issue after the last round:",
         *_final_forecasts(tables),
         *_who_moved_whom(tables),
-        *_treaty_lines(tables),
+        *_treaty_lines(tables, info.get("issue_kinds", {})),
     ]
     ev = tables.get("events")
     if ev is not None and not ev.empty:

@@ -48,6 +48,7 @@ TABLES: dict[str, list[str]] = {
     "payoffs": ["round", "treaty", "state", "member", "payoff_in", "payoff_out"],
     "blocs": ["round", "state", "bloc", "energy", "is_global_minimum"],
     "events": ["round", "event", "description"],
+    "local_minima": ["round", "config", "state", "bloc", "energy"],
 }
 
 
@@ -89,6 +90,7 @@ class Recorder:
             "payoffs": [],
             "blocs": [],
             "events": [],
+            "local_minima": [],
         }
         self.narrative: list[str] = []
         self.last_round = 0

@@ -93,7 +93,10 @@ class Economics(Frozen):
     """Issue economics used by the summit payoffs (docs/model.md, section 4)."""
 
     vulnerability: float = _num(
-        1.0, 0, 1e6, "Climate benefit b per unit of total abatement (damage avoided)."
+        0.05,
+        0,
+        1e6,
+        "Climate benefit b per unit of world abatement, % of world GDP (damage avoided).",
     )
     abatement_cost: float = Field(
         1.0, gt=0, le=1e6, description="Climate cost slope g: cost of own abatement q is g q^2/2."
