@@ -68,9 +68,7 @@ def apply_change(model: NegotiationModel, change: Change) -> str:
         case ChangeKind.SALIENCE:
             old = model.salience[i, k]
             model.salience[i, k] = float(np.clip(new_value(old), 0.0, 1.0))
-            return (
-                f"{who}'s salience on {change.issue} {old:.2f} -> {model.salience[i, k]:.2f}"
-            )
+            return f"{who}'s salience on {change.issue} {old:.2f} -> {model.salience[i, k]:.2f}"
         case ChangeKind.POSITION:
             old = model.ideal[i, k]
             spec = model.spec.issues[k]

@@ -15,8 +15,8 @@ import numpy as np
 
 from .agents import StateAgent
 from .alliances import AllianceNetwork
-from .bargaining import Outcome, bargain
 from .balance import triad_dynamics, unbalanced_triads, update_alliances
+from .bargaining import Outcome, bargain
 from .events import Fired, apply_changes, crisis_changes
 from .records import Recorder, RunResult, challenge_reason
 from .scenario import EventSpec, Scenario
