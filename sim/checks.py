@@ -123,6 +123,9 @@ def cross_check(data: dict, located: Located) -> list[Problem]:
                 )
 
     problems.extend(_check_alliances(data.get("alliances"), state_names, located))
+    problems.extend(_check_treaties(data, issues, scale, located))
+    problems.extend(_check_landscape(data.get("landscape"), state_names, located))
+    problems.extend(_check_payoff_params(data.get("parameters"), located))
     crises = data.get("crises") if isinstance(data.get("crises"), dict) else {}
     events = data.get("events") if isinstance(data.get("events"), list) else []
     for name, crisis in crises.items():
@@ -152,6 +155,144 @@ def cross_check(data: dict, located: Located) -> list[Problem]:
                 check_change(change, ("events", i, "changes", j), state_names, scale, located)
             )
     return problems
+
+
+def _check_treaties(data: dict, issues: list, scale: dict, located: Located) -> list[Problem]:
+    out: list[Problem] = []
+    treaties = data.get("treaties")
+    if not isinstance(treaties, list):
+        return out
+    kinds = {}
+    for issue in issues:
+        if isinstance(issue, dict) and isinstance(issue.get("name"), str):
+            kind = issue.get("kind") or (
+                issue["name"] if issue["name"] in ("climate", "trade", "security") else "other"
+            )
+            kinds[issue["name"]] = kind
+    seen: dict[str, int] = {}
+    for t, treaty in enumerate(treaties):
+        if not isinstance(treaty, dict):
+            continue
+        name = treaty.get("name")
+        if isinstance(name, str):
+            if name in seen:
+                out.append(
+                    located.problem(
+                        ("treaties", t, "name"),
+                        f"treaty {name!r} is defined twice (also treaties[{seen[name]}])",
+                    )
+                )
+            seen.setdefault(name, t)
+        names = treaty.get("issues") if isinstance(treaty.get("issues"), list) else []
+        for j, issue in enumerate(names):
+            if not isinstance(issue, str):
+                continue
+            if issue not in kinds:
+                out.append(
+                    located.problem(
+                        ("treaties", t, "issues", j),
+                        f"unknown issue {issue!r} (issues here: {', '.join(kinds)})",
+                    )
+                )
+            elif kinds[issue] == "other":
+                out.append(
+                    located.problem(
+                        ("treaties", t, "issues", j),
+                        f"issue {issue!r} has kind other, which has no payoff model "
+                        "(allowed in treaties: issues of kind climate, trade or security)",
+                    )
+                )
+        if len(set(n for n in names if isinstance(n, str))) < len(names):
+            out.append(located.problem(("treaties", t, "issues"), "an issue is listed twice"))
+        proposal = treaty.get("proposal")
+        if isinstance(proposal, dict):
+            for issue, v in proposal.items():
+                if issue not in names:
+                    out.append(
+                        located.problem(
+                            ("treaties", t, "proposal", issue),
+                            f"{issue!r} is not one of this treaty's issues "
+                            f"({', '.join(map(str, names))})",
+                            key=True,
+                        )
+                    )
+                elif issue in scale and _is_num(v) and not scale[issue][0] <= v <= scale[issue][1]:
+                    lo, hi = scale[issue]
+                    out.append(
+                        located.problem(
+                            ("treaties", t, "proposal", issue),
+                            f"must be between {lo:g} and {hi:g}, got {v}",
+                        )
+                    )
+    return out
+
+
+def _check_landscape(land: Any, state_names: list[str], located: Located) -> list[Problem]:
+    out: list[Problem] = []
+    if not isinstance(land, dict):
+        return out
+    sizes = land.get("sizes")
+    if isinstance(sizes, dict):
+        for name, v in sizes.items():
+            if name not in state_names:
+                out.append(
+                    located.problem(
+                        ("landscape", "sizes", name),
+                        f"unknown state {name!r}" + _hint(str(name), state_names),
+                        key=True,
+                    )
+                )
+            elif _is_num(v) and v <= 0:
+                out.append(
+                    located.problem(("landscape", "sizes", name), f"must be above 0, got {v}")
+                )
+    props = land.get("propensities")
+    if isinstance(props, list):
+        sub = _Prefixed(located, ("landscape", "propensities"))
+        out.extend(_check_alliances(props, state_names, sub))
+    return out
+
+
+class _Prefixed:
+    """Locates paths relative to a sub-list (so alliance checks can run on propensities)."""
+
+    def __init__(self, located: Located, prefix: tuple):
+        self.located, self.prefix = located, prefix
+
+    def problem(self, path: tuple, message: str, *, key: bool = False) -> Problem:
+        return self.located.problem((*self.prefix, *path[1:]), message, key=key)
+
+
+def _check_payoff_params(params: Any, located: Located) -> list[Problem]:
+    from .treaties import payoff_param_names
+
+    out: list[Problem] = []
+    if not isinstance(params, dict) or not isinstance(params.get("payoffs"), dict):
+        return out
+    allowed = payoff_param_names()
+    for kind, values in params["payoffs"].items():
+        path = ("parameters", "payoffs", kind)
+        if kind not in allowed:
+            out.append(
+                located.problem(
+                    path, f"unknown payoff model {kind!r} (allowed: {', '.join(allowed)})", key=True
+                )
+            )
+            continue
+        if not isinstance(values, dict):
+            continue
+        for name, v in values.items():
+            if name not in allowed[kind]:
+                out.append(
+                    located.problem(
+                        (*path, name),
+                        f"unknown {kind} parameter (allowed: {', '.join(allowed[kind])})",
+                        key=True,
+                    )
+                )
+            elif _is_num(v) and v < 0:
+                out.append(located.problem((*path, name), f"must be at least 0, got {v}"))
+    return out
 
 
 def _builtin_crises() -> list[str]:
