@@ -130,6 +130,32 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_new(args) -> int:
+    from sim.student import new_scenario
+
+    source = _resolve_scenario(args.source)
+    dest = new_scenario(args.name, source, Path(args.dir))
+    print(
+        f"Wrote {dest}: edit it, then `python run.py validate {dest}`"
+        f" and `python run.py run {dest}`"
+    )
+    return EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    from sim.errors import RunError
+    from sim.student import explain
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "positions.csv").exists():
+        raise RunError(
+            f"{run_dir} is not a run folder (no positions.csv); give a folder made by run.py run"
+        )
+    for line in explain(run_dir, args.state):
+        print(line)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py",
@@ -156,6 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list the bundled scenarios")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("new", help="start your own scenario from a commented copy of another")
+    p.add_argument("name", help="name of the new scenario (letters, digits, _ . -)")
+    p.add_argument("--from", dest="source", default="classroom_five", help="scenario to copy")
+    p.add_argument(
+        "--dir", default=str(SCENARIO_DIR), help="folder for NAME.yaml (default: scenarios/)"
+    )
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("explain", help="the story of a run, round by round, in plain English")
+    p.add_argument("run_dir")
+    p.add_argument("--state", help="only this state's story")
+    p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("report", help="write report.html and chart PNGs for a run folder")
     p.add_argument("run_dir")
@@ -188,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `run.py explain RUN | head`
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -98,6 +98,16 @@ def cross_check(data: dict, located: Located) -> list[Problem]:
                             f"no value for issue {name!r} (give one for every issue)",
                         )
                     )
+        inactive = state.get("inactive")
+        if isinstance(inactive, list):
+            for j, name in enumerate(inactive):
+                if name not in issue_names:
+                    add(
+                        located.problem(
+                            ("states", i, "inactive", j),
+                            f"unknown issue {name!r} (issues here: {', '.join(issue_names)})",
+                        )
+                    )
         pos = state.get("position")
         if isinstance(pos, dict):
             for key, v in pos.items():

@@ -15,8 +15,13 @@ import numpy as np
 
 from .agents import StateAgent
 from .alliances import AllianceNetwork
-from .balance import triad_dynamics, unbalanced_triads, update_alliances
-from .bargaining import Outcome, bargain
+from .balance import (
+    triad_dynamics,
+    unbalanced_triads,
+    unbalanced_triads_reference,
+    update_alliances,
+)
+from .bargaining import Outcome, bargain, bargain_reference
 from .events import Fired, apply_changes, crisis_changes
 from .records import Recorder, RunResult, challenge_reason
 from .scenario import EventSpec, Scenario
@@ -34,10 +39,22 @@ class NegotiationModel(mesa.Model):
     seed : root seed; default the scenario's ``seed``. Every random draw in the run comes from
         ``self.rng`` (numpy Generator) seeded by it.
     rounds : override ``parameters.rounds``.
+    reference : use the slow, obviously correct reference kernels (per-pair bargaining loops,
+        full payoff recomputation in membership games, the triple-loop triad count). Same
+        results; only for tests and benchmarks.
     """
 
-    def __init__(self, scenario: Scenario, *, seed: int | None = None, rounds: int | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        rounds: int | None = None,
+        reference: bool = False,
+    ):
         self.seed_used = int(scenario.seed if seed is None else seed)
+        self.reference = reference
+        self._bargain = bargain_reference if reference else bargain
         super().__init__(rng=self.seed_used)
         self.spec = scenario
         p = scenario.parameters
@@ -56,7 +73,9 @@ class NegotiationModel(mesa.Model):
             [[s.salience[i] for i in self.issue_names] for s in scenario.states], dtype=float
         )
         #: Whether a state takes part in an issue (join/leave events change it).
-        self.active = np.ones_like(self.ideal, dtype=bool)
+        self.active = np.array(
+            [[i not in s.inactive for i in self.issue_names] for s in scenario.states], dtype=bool
+        )
         self.alliances = AllianceNetwork.from_scenario(scenario)
         for idx, s in enumerate(scenario.states):
             StateAgent(self, idx, s.name, s.iso3)
@@ -113,7 +132,7 @@ class NegotiationModel(mesa.Model):
             if len(idx) == 0:
                 continue
             ideal = self.ideal[idx, k]
-            res = bargain(
+            res = self._bargain(
                 self.position[idx, k],
                 self.capability[idx],
                 self.salience[idx, k],
@@ -137,6 +156,8 @@ class NegotiationModel(mesa.Model):
         last = self.converged or rnd >= self.max_rounds
         if self.is_summit(rnd, last):
             self.summit(rnd)
+        elif last and self.params.blocs.enabled:
+            self._record_blocs(rnd, Summit(self).blocs())  # no summits: blocs at the end
         self.update_alliances(rnd)
         self.round = rnd
         self.recorder.end_round(
@@ -255,19 +276,18 @@ class NegotiationModel(mesa.Model):
                 out.settled,
             ),
         )
-        for i, name in enumerate(self.state_names):
-            if np.isfinite(out.payoff_in[i]):
-                self.recorder.add(
-                    "payoffs",
-                    (
-                        rnd,
-                        out.name,
-                        name,
-                        bool(out.member_mask[i]),
-                        float(out.payoff_in[i]),
-                        float(out.payoff_out[i]),
-                    ),
-                )
+        ok = np.isfinite(out.payoff_in)
+        self.recorder.add_columns(
+            "payoffs",
+            {
+                "round": rnd,
+                "treaty": out.name,
+                "state": np.asarray(self.state_names, dtype=object)[ok],
+                "member": out.member_mask[ok],
+                "payoff_in": out.payoff_in[ok],
+                "payoff_out": out.payoff_out[ok],
+            },
+        )
 
     def _record_blocs(self, rnd: int, blocs: BlocOutcome) -> None:
         side = blocs.side.astype(int)
@@ -278,13 +298,29 @@ class NegotiationModel(mesa.Model):
                 prev = 1 - prev  # bloc labels are arbitrary: align them first
             switched = [self.state_names[i] for i in np.flatnonzero(prev != side)]
         self.blocs = blocs
-        for i, name in enumerate(self.state_names):
-            self.recorder.add(
-                "blocs", (rnd, name, int(side[i]), float(blocs.energy), bool(blocs.is_global))
+        names = np.asarray(self.state_names, dtype=object)
+        self.recorder.add_columns(
+            "blocs",
+            {
+                "round": rnd,
+                "state": names,
+                "bloc": side,
+                "energy": float(blocs.energy),
+                "is_global_minimum": bool(blocs.is_global),
+            },
+        )
+        m = len(blocs.local_energies)
+        if m:
+            self.recorder.add_columns(
+                "local_minima",
+                {
+                    "round": rnd,
+                    "config": np.repeat(np.arange(m), self.n),
+                    "state": np.tile(names, m),
+                    "bloc": blocs.local_configs.astype(int).ravel(),
+                    "energy": np.repeat(blocs.local_energies, self.n),
+                },
             )
-        for c, (cfg, e) in enumerate(zip(blocs.local_configs, blocs.local_energies, strict=True)):
-            for i, name in enumerate(self.state_names):
-                self.recorder.add("local_minima", (rnd, c, name, int(cfg[i]), float(e)))
         sides = [[self.state_names[i] for i in np.flatnonzero(side == b)] for b in (0, 1)]
         text = " vs ".join(
             "{" + ", ".join(s[:6]) + (", ..." if len(s) > 6 else "") + "}" for s in sides
@@ -321,7 +357,8 @@ class NegotiationModel(mesa.Model):
 
     def unbalanced_triads(self) -> int:
         """Triangles of nonzero ties whose sign product is negative (Heider balance)."""
-        return unbalanced_triads(
+        count = unbalanced_triads_reference if self.reference else unbalanced_triads
+        return count(
             np.asarray(self.alliances.weights), eps=self.params.alliance_dynamics.tie_threshold
         )
 

@@ -92,6 +92,7 @@ class Recorder:
             "events": [],
             "local_minima": [],
         }
+        self.blocks: dict[str, list[dict[str, Any]]] = {}
         self.narrative: list[str] = []
         self.last_round = 0
 
@@ -118,7 +119,12 @@ class Recorder:
         self.last_round = rnd
 
     def add(self, table: str, row: tuple) -> None:
+        """Append one row (a tuple in the table's column order)."""
         self.rows[table].append(row)
+
+    def add_columns(self, table: str, columns: dict[str, Any]) -> None:
+        """Append many rows at once as column arrays (scalars are broadcast)."""
+        self.blocks.setdefault(table, []).append(columns)
 
     def result(self, info: dict[str, Any] | None = None) -> RunResult:
         last = self.last_round
@@ -154,7 +160,13 @@ class Recorder:
             ),
         }
         for name, rows in self.rows.items():
-            tables[name] = pd.DataFrame(rows, columns=TABLES[name])
+            parts = [pd.DataFrame(rows, columns=TABLES[name])] if rows else []
+            parts += [pd.DataFrame(b, columns=TABLES[name]) for b in self.blocks.get(name, [])]
+            tables[name] = (
+                pd.concat(parts, ignore_index=True)
+                if parts
+                else pd.DataFrame({c: [] for c in TABLES[name]})
+            )
         return RunResult(
             tables={t: tables[t] for t in TABLES}, narrative=self.narrative, info=info or {}
         )

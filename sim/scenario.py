@@ -134,6 +134,10 @@ class StateSpec(Frozen):
         description="How much each issue matters, 0-1; a state's saliences sum to at most 1."
     )
     economics: Economics = Field(default_factory=Economics, description="Payoff parameters.")
+    inactive: list[str] = Field(
+        default_factory=list,
+        description="Issues this state stays out of at the start (a join event brings it in).",
+    )
 
 
 class AllianceSpec(Frozen):
@@ -184,7 +188,9 @@ class AllianceDynamics(Frozen):
 class Blocs(Frozen):
     """Landscape theory (Axelrod & Bennett 1993): two-bloc splits reported each summit."""
 
-    enabled: bool = Field(True, description="Compute blocs at summits (and at the end).")
+    enabled: bool = Field(
+        True, description="Compute blocs at summits (at the end when there are no summits)."
+    )
     exhaustive_max: int = _num(
         22, 2, 26, "Largest N searched exhaustively; above it, seeded local search."
     )

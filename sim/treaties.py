@@ -191,7 +191,12 @@ class Summit:
         if treaty.transfers > 0:
             fn = _with_transfers(game, treaty.transfers)
         result = membership_game(
-            fn, len(idx), m.rng, initial=initial, max_iter=m.params.game_max_iter
+            fn,
+            len(idx),
+            m.rng,
+            initial=initial,
+            max_iter=m.params.game_max_iter,
+            incremental=False if m.reference else None,
         )
         st = stability(fn, result.members)
         names = np.asarray(m.state_names, dtype=object)[idx]

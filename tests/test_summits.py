@@ -195,3 +195,11 @@ def test_same_seed_same_summits(classroom):
     b = run_scenario(classroom, seed=11)
     for name in ("treaties", "payoffs", "blocs", "events", "alliances"):
         pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+
+
+def test_reference_kernels_give_the_same_run(classroom):
+    """The whole model with the slow reference kernels reproduces the fast run."""
+    fast = run_scenario(classroom, seed=4, rounds=7)
+    ref = NegotiationModel(classroom, seed=4, rounds=7, reference=True).run()
+    for name in fast.tables:
+        pd.testing.assert_frame_equal(fast.tables[name], ref.tables[name], rtol=1e-9, atol=1e-9)

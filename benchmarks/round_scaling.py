@@ -1,0 +1,88 @@
+"""Time one full round (3 issues: bargaining + summit + alliance update) against N.
+
+For each N a synthetic scenario (``sim.synthetic``) is built; a fresh model is created (not
+timed) and its first round is timed; the median over repetitions is reported, for the fast
+kernels and, where feasible, the reference kernels (``NegotiationModel(reference=True)``) in the
+same run, with their ratio and the peak traced memory of a fast round.
+
+    python benchmarks/round_scaling.py [--sizes 20 50 193 500 1000] [--reps 5] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sim.model import NegotiationModel  # noqa: E402
+from sim.synthetic import synthetic_scenario  # noqa: E402
+
+REFERENCE_MAX_N = 193
+
+
+def time_round(scenario, reps: int, reference: bool = False) -> list[float]:
+    out = []
+    for r in range(reps):
+        model = NegotiationModel(scenario, seed=r, reference=reference)
+        t0 = time.perf_counter()
+        model.step()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def peak_mib(scenario) -> float:
+    model = NegotiationModel(scenario, seed=0)
+    tracemalloc.start()
+    model.step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[20, 50, 193, 500, 1000])
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--ref-reps", type=int, default=1)
+    ap.add_argument("--alpha", type=float, default=0.0, help="alliance_influence")
+    ap.add_argument("--no-blocs", action="store_true", help="skip the landscape search")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    rows = []
+    for n in args.sizes:
+        scenario = synthetic_scenario(
+            n, seed=n, alliance_influence=args.alpha, blocs=not args.no_blocs
+        )
+        time_round(scenario, 1)  # warm-up (imports, caches)
+        fast = statistics.median(time_round(scenario, args.reps)) * 1e3
+        ref = None
+        if n <= REFERENCE_MAX_N:
+            ref = statistics.median(time_round(scenario, args.ref_reps, reference=True)) * 1e3
+        row = {
+            "n": n,
+            "fast_ms": round(fast, 3),
+            "reference_ms": None if ref is None else round(ref, 1),
+            "ratio": None if ref is None else round(ref / fast, 1),
+            "peak_mib": round(peak_mib(scenario), 1),
+        }
+        rows.append(row)
+        if not args.json:
+            print(
+                f"N={n:5d}  fast {row['fast_ms']:10.2f} ms   reference "
+                f"{'-' if ref is None else f'{ref:10.1f} ms'}   ratio "
+                f"{'-' if ref is None else f'{row['ratio']:.0f}x'}   peak {row['peak_mib']} MiB",
+                flush=True,
+            )
+    if args.json:
+        print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
