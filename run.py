@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def cmd_list(args) -> int:
 
 def cmd_run(args) -> int:
     from sim.narrative import summary
-    from sim.runner import default_out_dir, manifest, run_scenario, write_run
+    from sim.runner import check_resources, default_out_dir, manifest, run_scenario, write_run
     from sim.scenario import load_scenario
 
     path = _resolve_scenario(args.scenario)
@@ -76,6 +77,7 @@ def cmd_run(args) -> int:
     if args.rounds is not None and args.rounds < 1:
         print("error: --rounds must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    check_resources(scenario, args.rounds, str(path))
     started = dt.datetime.now(dt.UTC)
     result = run_scenario(
         scenario, seed=args.seed, rounds=args.rounds, progress=sys.stderr.isatty()
@@ -206,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -214,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     args.argv = argv
+    signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C: nothing half-written
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
     from sim.errors import DiplomesaError
 

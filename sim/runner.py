@@ -29,6 +29,38 @@ from .scenario import Scenario
 PACKAGES = ("diplomesa", "mesa", "numpy", "pandas", "networkx", "pydantic", "pyyaml", "matplotlib")
 
 
+#: Default memory budget for one run, MiB (override with DIPLOMESA_MAX_MEMORY_MB).
+DEFAULT_MAX_MEMORY_MB = 4096
+
+
+def estimate_memory_mb(n: int, issues: int, rounds: int) -> float:
+    """Rough peak memory of a run: record buffers plus the N x N working matrices.
+
+    Positions and risk exponents are kept for every round (2 x (R+1) x N x K floats), forecasts
+    and round totals are small; ties, co-membership, lost conflicts and the bargaining kernel's
+    working set are a few dozen N x N float matrices (the kernel evaluates in chunks).
+    """
+    buffers = 2 * (rounds + 1) * n * issues * 8
+    matrices = 40 * n * n * 8
+    ties = (rounds + 1) * min(n * (n - 1) / 2, 50 * n) * 40  # recorded nonzero ties (estimate)
+    return (buffers + matrices + ties) / 2**20
+
+
+def check_resources(scenario: Scenario, rounds: int | None = None, file: str = "") -> None:
+    """Refuse a run too large for this machine's budget before allocating anything."""
+    rounds = rounds if rounds is not None else scenario.parameters.rounds
+    need = estimate_memory_mb(len(scenario.states), len(scenario.issues), rounds)
+    limit = float(os.environ.get("DIPLOMESA_MAX_MEMORY_MB", DEFAULT_MAX_MEMORY_MB))
+    if need > limit:
+        where = f"{file}: " if file else ""
+        raise RunError(
+            f"{where}this run would need about {need / 1024:.1f} GiB of memory "
+            f"({len(scenario.states)} states x {rounds} rounds x {len(scenario.issues)} issues); "
+            f"the limit is {limit / 1024:.1f} GiB. Use fewer rounds (--rounds) or fewer states, "
+            "or raise DIPLOMESA_MAX_MEMORY_MB if this machine has the memory."
+        )
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -37,6 +69,7 @@ def run_scenario(
     progress: bool = False,
 ) -> RunResult:
     """Run one negotiation to its end and return its records."""
+    check_resources(scenario, rounds)
     model = NegotiationModel(scenario, seed=seed, rounds=rounds)
     return model.run(progress=progress)
 
