@@ -18,6 +18,7 @@ TABLE_NAMES = (
     "payoffs",
     "blocs",
     "events",
+    "local_minima",
 )
 
 
@@ -37,6 +38,28 @@ class RunData:
             return tables[name]
         raise AttributeError(name)
 
+    @property
+    def states(self) -> list[str]:
+        """State names in scenario order (manifest, else scenario.json, else positions)."""
+        if self.manifest.get("states"):
+            return list(self.manifest["states"])
+        if self.scenario.get("states"):
+            return [s["name"] for s in self.scenario["states"]]
+        pos = self.tables.get("positions")
+        return list(dict.fromkeys(pos["state"])) if pos is not None and not pos.empty else []
+
+    @property
+    def title(self) -> str:
+        """The scenario's title, else its name, else the folder name."""
+        return str(self.manifest.get("title") or self.manifest.get("scenario") or self.path.name)
+
+
+def _read_table(f: Path) -> pd.DataFrame:
+    if not f.exists() or f.stat().st_size == 0:
+        return pd.DataFrame()
+    # ``;``-separated lists and names stay strings even when a column happens to look numeric.
+    return pd.read_csv(f, dtype={"members": str, "issues": str, "proposal": str})
+
 
 def load_run(path: str | Path) -> RunData:
     """Load ``positions.csv`` etc. from a run folder written by ``run.py run``."""
@@ -46,7 +69,7 @@ def load_run(path: str | Path) -> RunData:
     tables = {}
     for name in TABLE_NAMES:
         f = path / f"{name}.csv"
-        tables[name] = pd.read_csv(f, keep_default_na=True) if f.exists() else pd.DataFrame()
+        tables[name] = _read_table(f)
     manifest = (
         json.loads((path / "manifest.json").read_text())
         if (path / "manifest.json").exists()
@@ -63,3 +86,14 @@ def load_run(path: str | Path) -> RunData:
         else {}
     )
     return RunData(path, tables, manifest, narrative, scenario)
+
+
+def concat_tables(runs: list[RunData], name: str) -> pd.DataFrame:
+    """One table (e.g. ``forecasts``) of several runs stacked, with ``run`` and ``seed`` columns."""
+    frames = []
+    for run in runs:
+        t = run.tables.get(name)
+        if t is None or t.empty:
+            continue
+        frames.append(t.assign(run=run.path.name, seed=run.manifest.get("seed")))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
