@@ -21,7 +21,7 @@ SCENARIO_DIR = ROOT / "scenarios"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 #: Modules that register more subcommands (each has ``add_cli(subparsers)``).
-PLUGINS: tuple[str, ...] = ()
+PLUGINS: tuple[str, ...] = ("sim.ui.server",)
 
 
 def _resolve_scenario(name: str) -> Path:

@@ -237,6 +237,9 @@ class NegotiationModel(mesa.Model):
         head = event.description or what or name
         fired = Fired(name, f"{head} ({'; '.join(done)})" if done else head)
         self.recorder.add("events", (self.round + 1, fired.name, fired.description))
+        if not self._in_step and not self.running and self.round < self.max_rounds:
+            # a crisis fired live after the stop rule ended the run reopens the negotiation
+            self.running, self.converged = True, False
         line = f"Event '{fired.name}': {fired.description}"
         (self.story if self._in_step else self._pending_story).append(line)
         return fired
