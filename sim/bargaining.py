@@ -11,8 +11,8 @@ Two implementations share one validation step and one vocabulary:
 
 * ``bargain`` and the vectorised pure functions it is built from (``forecast``,
   ``win_probabilities``, ``expected_utilities``, ``risk_exponents``): O(N^2 log N) for
-  ``alpha == 0`` using sorted prefix sums, O(N^3) time but O(N^2) memory (chunked) for the
-  alliance extension ``alpha > 0``.
+  ``alpha == 0`` using sorted prefix sums; for the alliance extension ``alpha > 0``
+  O(nnz(alliance) N) when the alliance matrix is sparse, else O(N^3) in chunks; memory O(N^2).
 * ``bargain_reference`` and the ``*_reference`` functions: plain per-pair Python loops that follow
   the equations symbol by symbol. They are the test oracle and the benchmark baseline.
 
@@ -25,10 +25,12 @@ Conventions (see ``docs/model.md``, section "Expected-utility bargaining"):
 * The median is the actor position with the largest summed vote margin ``sum_l v_jl``; this is the
   weighted median (Condorcet winner in one dimension). Ties (relative 1e-9) go to the tied position
   nearest the weighted mean, then to the lower position.
-* Offer ties (relative 1e-9) go to the nearest challenger, then to the lowest index.
+* Offers need ``EU_ij > 1e-12`` and ``x_i != x_j``; offer ties (relative 1e-9) go to the nearest
+  challenger, then to the lower position, then to the lowest index. Outcome boundaries carry
+  the same relative tolerance.
 
 References: Bueno de Mesquita (1994) in Bueno de Mesquita & Stokman (eds), *European Community
-Decision Making*, Yale UP; Scholz, Calbert & Smith (2011) *J. Theoretical Politics* 23(4):510-531.
+Decision Making*, Yale UP; Scholz, Calbert & Smith (2011) *J. Theoretical Politics* 23(4):510.
 """
 
 from __future__ import annotations
@@ -59,12 +61,18 @@ TIE_RTOL = 1e-9
 #: A denominator ``sum_k w_k |d_kij|`` below ``ZERO_RTOL * dx * sum(w)`` counts as zero (0/0 = 0);
 #: so does a spread ``max S - min S`` below ``ZERO_RTOL * max(1, max |S|)`` (then r = 1).
 ZERO_RTOL = 1e-12
+#: An offer needs ``EU_ij > EU_EPS`` (utilities are O(1); exact zeros must not flip on rounding).
+EU_EPS = 1e-12
 #: Number of third parties k evaluated at once in the O(N^3) alliance route (memory K * N^2).
 ALLIANCE_CHUNK = 8
+#: Use the sparse alliance route when at most this share of the alliance entries is nonzero.
+SPARSE_DENSITY = 0.25
+#: Floats per block in the sparse alliance route.
+SPARSE_BLOCK = 1 << 15
 
 
 class Outcome(enum.IntEnum):
-    """How a challenge that a target took up was resolved (Scholz et al. 2011, section 2).
+    """How a challenge that a target took up was resolved (Scholz et al. 2011).
 
     With ``eu_ij > 0`` the challenger's expected utility and ``eu_ji`` the target's own view:
 
@@ -232,7 +240,7 @@ def _validate(x, capability, salience, lo, hi, alliance, alpha, Q, T) -> _Inputs
         raise ValueError("invalid bargaining input: " + "; ".join(problems))
     xc = np.clip(xv, lo_f, hi_f)
     if av is not None and alpha_f > 0:
-        av = np.clip(av, -1.0, 1.0)
+        av = np.clip(0.5 * (av + av.T), -1.0, 1.0)  # exactly symmetric (checked to 1e-12)
         np.fill_diagonal(av, 1.0)  # a_kk = 1: every actor is its own ally
     else:
         av = None
@@ -255,7 +263,10 @@ def _pick_median(x: np.ndarray, score: np.ndarray, scale: float, mean: float) ->
     best = score.max()
     tied = score >= best - TIE_RTOL * scale
     cand = np.unique(x[tied])  # sorted ascending
-    return float(cand[np.argmin(np.abs(cand - mean))])  # argmin takes the first (lowest) on ties
+    gap = np.abs(cand - mean)
+    # Equidistant candidates (to rounding of the mean) count as tied too; take the lower one.
+    near = gap <= gap.min() + TIE_RTOL * max(1.0, float(np.abs(cand).max()))
+    return float(cand[np.argmax(near)])
 
 
 def forecast(x, capability, salience, lo, hi) -> tuple[float, float]:
@@ -267,10 +278,10 @@ def forecast(x, capability, salience, lo, hi) -> tuple[float, float]:
     ``sum_l v_jl = (sum_l F(x_l) - N F(x_j)) / dx`` with ``F(y) = sum_i w_i |x_i - y|``, this is
     the weighted median, computed in O(N log N) with sorted prefix sums.
 
-    References: Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011), eq. (1)-(2).
+    References: Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011).
 
     >>> forecast([10, 20, 90], [1, 1, 1], [1, 1, 0.5], lo=10, hi=90)
-    (36.0, 20.0)
+    (30.0, 20.0)
     """
     inp = _validate(x, capability, salience, lo, hi, None, 0.0, 1.0, 1.0)
     return _forecast_fast(inp.x, inp.weight, inp.dx)
@@ -340,7 +351,7 @@ def win_probabilities(x, weight, *, lo, hi, alliance=None, alpha=0.0) -> np.ndar
         alliance: optional (N, N) symmetric matrix in [-1, 1]; the diagonal is treated as 1.
         alpha: alliance influence >= 0; 0 reproduces Scholz et al. exactly.
 
-    References: Scholz, Calbert & Smith (2011), eq. (3); alliance term: this project.
+    References: Scholz, Calbert & Smith (2011); the alliance term is this project's own.
     """
     w = np.asarray(weight, dtype=np.float64)
     inp = _validate(x, np.ones(np.size(x)), np.ones(np.size(x)), lo, hi, alliance, alpha, 1.0, 1.0)
@@ -352,60 +363,105 @@ def win_probabilities(x, weight, *, lo, hi, alliance=None, alpha=0.0) -> np.ndar
 def _win_prob_fast(
     z: np.ndarray, w: np.ndarray, dx: float, alliance: np.ndarray | None, alpha: float
 ) -> np.ndarray:
-    n = z.size
-    order = np.argsort(z, kind="stable")
-    zs, ws = z[order], w[order]
-    cw = np.concatenate(([0.0], np.cumsum(ws)))
-    cwz = np.concatenate(([0.0], np.cumsum(ws * zs)))
+    # Work on the U <= N distinct positions (sorted); expand to actors at the end.
+    zu, inv = np.unique(z, return_inverse=True)
+    wu = np.bincount(inv, weights=w, minlength=zu.size)
+    cw = np.concatenate(([0.0], np.cumsum(wu)))
+    cwz = np.concatenate(([0.0], np.cumsum(wu * zu)))
     wtot = cw[-1]
-    # Work in sorted order (the midpoint search is then cache friendly), un-permute at the end.
-    k = np.searchsorted(zs, zs, side="left")  # number of actors strictly below each position
-    a = np.minimum.outer(zs, zs)
-    b = np.maximum.outer(zs, zs)
-    ka = np.minimum.outer(k, k)
-    kb = np.maximum.outer(k, k)
+    below_w, below_wz = cw[:-1], cwz[:-1]  # weight (and weight * z) strictly below zu[p]
+    # Pair (p, q): a = min, b = max position. The prefix sums are nondecreasing (w, z >= 0), so
+    # W(<a) = min(W(<zu_p), W(<zu_q)) etc. without any gather.
+    a = np.minimum(zu[:, None], zu[None, :])
+    b = np.maximum(zu[:, None], zu[None, :])
+    w_a = np.minimum(below_w[:, None], below_w[None, :])
+    w_b = np.maximum(below_w[:, None], below_w[None, :])
+    wz_a = np.minimum(below_wz[:, None], below_wz[None, :])
+    wz_b = np.maximum(below_wz[:, None], below_wz[None, :])
     h = 0.5 * (b - a)
     mid = 0.5 * (a + b)
-    km = np.searchsorted(zs, mid.ravel(), side="left").reshape(n, n)
-    w_a, w_b, w_m = cw[ka], cw[kb], cw[km]
-    wz_a, wz_b, wz_m = cwz[ka], cwz[kb], cwz[km]
-    # Numerator for the lower-positioned actor (at a) challenging the upper one (at b).
+    # Numerator for the lower-positioned actor (at a) challenging the upper one (at b):
+    # k below a gains b - a, k above b loses b - a, k inside gains 2 (mid - z_k).
     num_ab = 2.0 * (h * (w_a - (wtot - w_b)) + mid * (w_b - w_a) - (wz_b - wz_a))
-    upper = zs[:, None] > zs[None, :]  # i is the upper actor: sign flips
-    num = np.where(upper, -num_ab, num_ab)
+    num_u = np.where(zu[:, None] > zu[None, :], -num_ab, num_ab)
+    # Denominator: k outside [a, b] adds w_k (b - a); k inside adds 2 w_k |z_k - mid|.
+    km = np.searchsorted(zu, mid.ravel(), side="left").reshape(mid.shape)
+    w_m, wz_m = cw[km], cwz[km]
+    den_u = 2.0 * (
+        h * (w_a + wtot - w_b) + mid * (2.0 * w_m - w_a - w_b) + wz_a + wz_b - 2.0 * wz_m
+    )
     if alliance is None:
-        den = 2.0 * (
-            h * (w_a + wtot - w_b) + mid * (2.0 * w_m - w_a - w_b) + wz_a + wz_b - 2.0 * wz_m
-        )
-    else:
-        c = alpha * dx
-        al = alliance[np.ix_(order, order)]
-        pull = ws @ al  # A_i = sum_k w_k a_ki
-        num = num + c * (pull[:, None] - pull[None, :])
-        den = _alliance_denominator(zs, ws, al, c)
+        prob_u = _ratio(num_u, den_u, dx * wtot)
+        np.fill_diagonal(prob_u, 0.0)  # equal positions
+        return prob_u.take(inv, axis=0).take(inv, axis=1)
+    c = alpha * dx
+    pull = w @ alliance  # A_i = sum_k w_k a_ki
+    num = num_u.take(inv, axis=0).take(inv, axis=1) + c * (pull[:, None] - pull[None, :])
+    den0 = den_u.take(inv, axis=0).take(inv, axis=1)
+    den = _alliance_denominator(z, w, alliance, c, den0)
     prob = _ratio(num, den, dx * wtot)
-    prob[zs[:, None] == zs[None, :]] = 0.0
-    inv = np.empty_like(order)
-    inv[order] = np.arange(n)
-    return prob[np.ix_(inv, inv)]
+    prob[inv[:, None] == inv[None, :]] = 0.0  # equal positions
+    return prob
 
 
-def _alliance_denominator(z: np.ndarray, w: np.ndarray, al: np.ndarray, c: float) -> np.ndarray:
-    """``sum_k w_k |u_kj - u_ki|`` with ``u_kj = |z_k - z_j| - c a_kj``.
+def _alliance_denominator(
+    z: np.ndarray,
+    w: np.ndarray,
+    al: np.ndarray,
+    c: float,
+    den0: np.ndarray,
+    sparse: bool | None = None,
+) -> np.ndarray:
+    """``sum_k w_k |u_kj - u_ki|`` with ``u_kj = |z_k - z_j| - c a_kj`` (alliance extension).
 
-    O(N^3) time; k is processed in chunks so memory stays O(N^2).
+    ``den0`` is the same sum for ``c = 0``. Two routes, both O(N^2) memory:
+
+    * dense: all k in chunks, O(N^3);
+    * sparse (chosen when at most ``SPARSE_DENSITY`` of the alliance entries are nonzero): only
+      third parties k tied to i or j change the ``c = 0`` term, so
+      ``den = den0 + R + R^T`` with ``R_ij = sum_{k: a_ki != 0} w_k (|u_kj - u_ki| - |d_kij|)``
+      (halved when ``a_kj != 0`` too, which R^T counts again): O(nnz(a) N).
     """
     n = z.size
-    den = np.zeros((n, n))
-    buf = np.empty((ALLIANCE_CHUNK, n, n))
-    for start in range(0, n, ALLIANCE_CHUNK):
-        stop = min(start + ALLIANCE_CHUNK, n)
-        u = np.abs(z[start:stop, None] - z[None, :]) - c * al[start:stop]
-        t = buf[: stop - start]
-        np.subtract(u[:, None, :], u[:, :, None], out=t)  # t[k, i, j] = u_kj - u_ki
-        np.abs(t, out=t)
-        den += np.tensordot(w[start:stop], t, axes=1)
-    return den
+    nonzero = al != 0.0  # the diagonal is 1
+    if sparse is None:
+        sparse = nonzero.sum() <= SPARSE_DENSITY * n * n
+    if not sparse:
+        den = np.zeros((n, n))
+        buf = np.empty((ALLIANCE_CHUNK, n, n))
+        for start in range(0, n, ALLIANCE_CHUNK):
+            stop = min(start + ALLIANCE_CHUNK, n)
+            u = np.abs(z[start:stop, None] - z[None, :]) - c * al[start:stop]
+            t = buf[: stop - start]
+            np.subtract(u[:, None, :], u[:, :, None], out=t)  # t[k, i, j] = u_kj - u_ki
+            np.abs(t, out=t)
+            den += np.tensordot(w[start:stop], t, axes=1)
+        return den
+    # Pairs (i, k) with a_ki != 0, grouped by i (al is symmetric, so rows of al list them).
+    ii, kk = np.nonzero(nonzero)
+    starts = np.searchsorted(ii, np.arange(n + 1))  # every i has at least k = i
+    dist = np.abs(z[:, None] - z[None, :])  # dist[k, j] = |z_k - z_j|
+    corr = np.empty((n, n))
+    budget = max(SPARSE_BLOCK // n, 1)  # pairs per block keep memory at SPARSE_BLOCK floats
+    i0 = 0
+    while i0 < n:
+        i1 = max(int(np.searchsorted(starts, starts[i0] + budget, side="right")) - 1, i0 + 1)
+        i1 = min(i1, n)
+        t0, t1 = starts[i0], starts[i1]
+        bi, bk = ii[t0:t1], kk[t0:t1]
+        d_row = dist[bk]  # (T, N): |z_k - z_j|
+        d_ki = dist[bk, bi][:, None]  # |z_k - z_i|
+        shift = c * al[bk]
+        shift -= c * al[bk, bi][:, None]  # c (a_kj - a_ki)
+        np.subtract(d_row, d_ki, out=d_row)  # d_kij
+        term = np.subtract(d_row, shift, out=shift)  # u_kj - u_ki
+        np.abs(term, out=term)
+        np.abs(d_row, out=d_row)
+        term -= d_row
+        term *= np.where(nonzero[bk], 0.5 * w[bk][:, None], w[bk][:, None])
+        corr[i0:i1] = np.add.reduceat(term, starts[i0:i1] - t0, axis=0)
+        i0 = i1
+    return den0 + corr + corr.T
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, scale: float) -> np.ndarray:
@@ -464,7 +520,7 @@ def expected_utilities(x, salience, prob, risk, median, *, lo, hi, Q=1.0, T=1.0)
     ``EU_ij = s_j (P_ij Us + (1 - P_ij) Uf) + (1 - s_j) Us - Q Usq - (1 - Q)(T Ub + (1 - T) Uw)``.
     Utilities are in [-2, 2]; ``d = m = 0`` when ``dx == 0``.
 
-    References: Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011), eq. (4)-(9).
+    References: Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011).
     """
     inp = _validate(x, np.ones(np.size(x)), salience, lo, hi, None, 0.0, Q, T)
     p, r = _check_matrix("prob", prob, inp.x.size), _check_risk(risk, inp.x.size)
@@ -557,14 +613,13 @@ def _eu_reference(x, s, p, r, mu, dx, Q, T) -> np.ndarray:
 
 
 def risk_from_security(security) -> np.ndarray:
-    """Risk exponents from the security levels ``S_i`` (Scholz et al. 2011, eq. 10-11).
+    """Risk exponents from the security levels ``S_i`` (Scholz et al. 2011).
 
     ``R_i = (2 S_i - max S - min S) / (max S - min S)`` in [-1, 1] and
     ``r_i = (1 - R_i / 3) / (1 + R_i / 3)`` in [0.5, 2]. When ``max S - min S`` is numerically
     zero (``<= 1e-12 * max(1, max |S|)``, e.g. N = 1) every ``R_i = 0`` and ``r_i = 1``.
 
-    References: Bueno de Mesquita (1985) *Int. Studies Quarterly* 29(2):171 (risk index);
-    Scholz, Calbert & Smith (2011).
+    References: Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011).
     """
     sec = np.asarray(security, dtype=np.float64)
     hi_s, lo_s = sec.max(), sec.min()
@@ -590,7 +645,7 @@ def risk_exponents(x, capability, salience, *, lo, hi, alliance=None, alpha=0.0,
     not gain from challenging), then :func:`risk_from_security`. This is the reading that
     reproduces the published EC car-emissions risk exponents.
 
-    References: Scholz, Calbert & Smith (2011), eq. (10)-(11).
+    References: Scholz, Calbert & Smith (2011).
     """
     inp = _validate(x, capability, salience, lo, hi, alliance, alpha, Q, T)
     _, mu = _forecast_fast(inp.x, inp.weight, inp.dx)
@@ -625,11 +680,15 @@ def _risk_reference(inp: _Inputs, mu: float) -> np.ndarray:
 def _select_offers(x: np.ndarray, eu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each target j takes the offer with the highest ``EU_ij > 0``.
 
+    Only actors at a different position make offers (a challenge from j's own position changes
+    nothing; its EU is 0 in exact arithmetic when ``Q < 1`` and i sits at the median, and
+    rounding must not turn that into an offer); ``EU_ij`` must exceed ``EU_EPS = 1e-12``.
+
     Offers within a relative 1e-9 of the best count as tied; ties go to the nearest challenger,
-    then to the lowest index. Returns ``(challenger, target)`` ordered by target.
+    then to the lower position (so the move does not depend on actor order), then to the lowest
+    index. Returns ``(challenger, target)`` ordered by target.
     """
-    offer = eu > 0.0
-    np.fill_diagonal(offer, False)
+    offer = (eu > EU_EPS) & (x[:, None] != x[None, :])
     targets = np.flatnonzero(offer.any(axis=0))
     if targets.size == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
@@ -638,7 +697,9 @@ def _select_offers(x: np.ndarray, eu: np.ndarray) -> tuple[np.ndarray, np.ndarra
     tied = e >= best * (1.0 - TIE_RTOL)
     dist = np.where(tied, np.abs(x[:, None] - x[None, targets]), np.inf)
     nearest = tied & (dist == dist.min(axis=0))
-    challengers = np.argmax(nearest, axis=0)  # first True: lowest index
+    pos = np.where(nearest, x[:, None], np.inf)
+    lowest = nearest & (pos == pos.min(axis=0))
+    challengers = np.argmax(lowest, axis=0)  # first True: lowest index
     return challengers.astype(np.intp), targets.astype(np.intp)
 
 
@@ -730,12 +791,12 @@ def bargain_reference(x, capability, salience, *, lo, hi, alliance=None, alpha=0
     eu = _eu_reference(inp.x, inp.salience, p, r, mu, inp.dx, inp.Q, inp.T)
     rows: list[tuple[int, int, int, float, float, float]] = []
     for j in range(n):
-        offers = [i for i in range(n) if i != j and eu[i, j] > 0.0]
+        offers = [i for i in range(n) if inp.x[i] != inp.x[j] and eu[i, j] > EU_EPS]
         if not offers:
             continue
         best = max(eu[i, j] for i in offers)
         tied = [i for i in offers if eu[i, j] >= best * (1.0 - TIE_RTOL)]
-        i = min(tied, key=lambda i: (abs(inp.x[i] - inp.x[j]), i))
+        i = min(tied, key=lambda i: (abs(inp.x[i] - inp.x[j]), inp.x[i], i))
         e_ij, e_ji = eu[i, j], eu[j, i]
         tol = TIE_RTOL * e_ij  # values equal in exact arithmetic must not be split by rounding
         if e_ji >= e_ij - tol:

@@ -70,13 +70,20 @@ def _saliences(n: int) -> st.SearchStrategy[list[float]]:
 
 
 @st.composite
-def alliance_matrices(draw: st.DrawFn, n: int) -> np.ndarray:
-    """Symmetric (n, n) matrix in [-1, 1]; the diagonal is arbitrary (the kernel treats it as 1)."""
+def alliance_matrices(draw: st.DrawFn, n: int, sparse: bool | None = None) -> np.ndarray:
+    """Symmetric (n, n) matrix in [-1, 1]; the diagonal is arbitrary (the kernel treats it as 1).
+
+    ``sparse=True`` keeps about one entry in ten nonzero (most real alliance graphs), ``False``
+    draws dense matrices, ``None`` either.
+    """
+    is_sparse = draw(st.booleans()) if sparse is None else sparse
     value = st.one_of(st.sampled_from([-1.0, 0.0, 0.0, 0.5, 1.0]), st.floats(-1.0, 1.0))
-    upper = draw(st.lists(value, min_size=n * n, max_size=n * n))
-    a = np.array(upper, dtype=np.float64).reshape(n, n)
-    a = np.triu(a) + np.triu(a, 1).T
-    return a
+    upper = np.array(draw(st.lists(value, min_size=n * n, max_size=n * n)), dtype=np.float64)
+    a = upper.reshape(n, n)
+    if is_sparse:
+        seed = draw(st.integers(0, 2**32 - 1))
+        a = np.where(np.random.default_rng(seed).random((n, n)) < 0.1, a, 0.0)
+    return np.triu(a) + np.triu(a, 1).T
 
 
 @st.composite
