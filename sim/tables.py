@@ -63,7 +63,12 @@ def parse_table(text: str, file: str) -> Scenario:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as exc:
+        raise ScenarioError.single(
+            file, f"not a readable CSV table ({exc}); save it as comma-separated text"
+        ) from None
     lines = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     problems: list[Problem] = []
 

@@ -226,7 +226,19 @@ def parse_yaml(text: str, file: str) -> Located:
     report them together with its own.
     """
     located = Located(data=None, file=file)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise ScenarioError.single(
+            file,
+            f"contains a character YAML does not allow ({exc.character!r}); "
+            "remove it or save the file as plain text",
+            "",
+            line,
+            col,
+        ) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
