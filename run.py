@@ -213,14 +213,25 @@ def _terminate(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run one command; return its exit code (0 ok, 2 bad input, 130 interrupted)."""
+    signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C: nothing half-written
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `run.py explain RUN | head`
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     args.argv = argv
-    signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C: nothing half-written
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
     from sim.errors import DiplomesaError
 
@@ -231,12 +242,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {exc}" if "\n" not in str(exc) else str(exc), file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # e.g. `run.py explain RUN | head`
-        sys.stderr.close()
-        return EXIT_OK
 
 
 if __name__ == "__main__":
