@@ -6,6 +6,10 @@ kernels and, where feasible, the reference kernels (``NegotiationModel(reference
 same run, with their ratio and the peak traced memory of a fast round.
 
     python benchmarks/round_scaling.py [--sizes 20 50 193 500 1000] [--reps 5] [--json]
+        [--ref-reps 1] [--ref-max 193] [--clock wall|cpu]
+
+BLAS threads matter on a small shared machine: run with ``OPENBLAS_NUM_THREADS=1`` (the
+figures in docs/_section_performance.md say which setting they used).
 """
 
 from __future__ import annotations
@@ -20,19 +24,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.model import NegotiationModel  # noqa: E402
-from sim.synthetic import synthetic_scenario  # noqa: E402
+from sim.model import NegotiationModel
+from sim.synthetic import synthetic_scenario
 
 REFERENCE_MAX_N = 193
 
 
-def time_round(scenario, reps: int, reference: bool = False) -> list[float]:
+#: ``--clock``: wall time (default), or CPU time of this process (all its threads), which a
+#: busy shared machine inflates less; with one BLAS thread it is the round's own work.
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def time_round(scenario, reps: int, reference: bool = False, clock=time.perf_counter) -> list:
     out = []
     for r in range(reps):
         model = NegotiationModel(scenario, seed=r, reference=reference)
-        t0 = time.perf_counter()
+        t0 = clock()
         model.step()
-        out.append(time.perf_counter() - t0)
+        out.append(clock() - t0)
     return out
 
 
@@ -50,8 +59,15 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[20, 50, 193, 500, 1000])
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--ref-reps", type=int, default=1)
+    ap.add_argument(
+        "--ref-max",
+        type=int,
+        default=REFERENCE_MAX_N,
+        help="largest N timed with the reference kernels (0: none)",
+    )
     ap.add_argument("--alpha", type=float, default=0.0, help="alliance_influence")
     ap.add_argument("--no-blocs", action="store_true", help="skip the landscape search")
+    ap.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="what is timed")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     rows = []
@@ -60,10 +76,12 @@ def main(argv=None) -> int:
             n, seed=n, alliance_influence=args.alpha, blocs=not args.no_blocs
         )
         time_round(scenario, 1)  # warm-up (imports, caches)
-        fast = statistics.median(time_round(scenario, args.reps)) * 1e3
+        clock = CLOCKS[args.clock]
+        fast = statistics.median(time_round(scenario, args.reps, clock=clock)) * 1e3
         ref = None
-        if n <= REFERENCE_MAX_N:
-            ref = statistics.median(time_round(scenario, args.ref_reps, reference=True)) * 1e3
+        if n <= args.ref_max and args.ref_reps > 0:
+            ref_times = time_round(scenario, args.ref_reps, reference=True, clock=clock)
+            ref = statistics.median(ref_times) * 1e3
         row = {
             "n": n,
             "fast_ms": round(fast, 3),
@@ -76,7 +94,7 @@ def main(argv=None) -> int:
             print(
                 f"N={n:5d}  fast {row['fast_ms']:10.2f} ms   reference "
                 f"{'-' if ref is None else f'{ref:10.1f} ms'}   ratio "
-                f"{'-' if ref is None else f'{row['ratio']:.0f}x'}   peak {row['peak_mib']} MiB",
+                f"{'-' if ref is None else f'{row["ratio"]:.0f}x'}   peak {row['peak_mib']} MiB",
                 flush=True,
             )
     if args.json:

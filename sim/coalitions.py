@@ -140,8 +140,10 @@ def membership_game(
     initial : starting member set (default: nobody).
     max_iter : most sweeps (default 100).
     atol : indifference tolerance, payoff units.
-    incremental : use ``payoff_fn.tracker`` (O(1) decisions, O(N) switches). Default: when
-        available. ``False`` recomputes the full payoff vector for every decision.
+    incremental : use ``payoff_fn.tracker`` (O(1) decisions, O(N) switches; with the tracker's
+        vectorised ``gains()`` a sweep skips ahead to the next state that changes its mind, see
+        :func:`_sweep_scan`). Default: when available. ``False`` recomputes the full payoff
+        vector for every decision.
     """
     if max_iter < 1:
         raise ValueError(f"max_iter must be >= 1, got {max_iter}")
@@ -150,23 +152,71 @@ def membership_game(
     if use_fast and not hasattr(payoff_fn, "tracker"):
         raise ValueError("incremental=True needs a game with a tracker() method")
     tracker = payoff_fn.tracker(m) if use_fast else _ReferenceTracker(payoff_fn, m)
+    sweep_fn = _sweep_scan if use_fast and hasattr(tracker, "gains") else _sweep_loop
     switches: list[Switch] = []
     settled = False
     sweep = 0
     while sweep < max_iter:
         sweep += 1
-        changed = False
-        for i in rng.permutation(n).tolist():
-            join = tracker.gain(i) >= -atol
-            if join != m[i]:
-                tracker.flip(i)
-                m[i] = join
-                switches.append(Switch(sweep, i, join))
-                changed = True
-        if not changed:
+        before = len(switches)
+        sweep_fn(tracker, m, rng.permutation(n), atol, sweep, switches)
+        if len(switches) == before:
             settled = True
             break
     return GameResult(m, settled, sweep, tuple(switches))
+
+
+def _sweep_loop(tracker, m, order, atol, sweep, switches) -> None:
+    """One sweep, one ``gain`` call per state in ``order`` (the plain rule)."""
+    for i in order.tolist():
+        join = tracker.gain(i) >= -atol
+        if join != m[i]:
+            tracker.flip(i)
+            m[i] = join
+            switches.append(Switch(sweep, i, join))
+
+
+#: After a switch, this many states are decided one by one before the next vectorised scan.
+_SCALAR_RUN = 16
+
+
+def _sweep_scan(tracker, m, order, atol, sweep, switches) -> None:
+    """The sweep of :func:`_sweep_loop`, skipping ahead with vectorised scans.
+
+    ``tracker.gains()`` gives every state's gain with the current members (bit for bit the
+    values ``gain`` returns), so one vector comparison finds the next state in ``order`` whose
+    decision differs from its membership: every state before it keeps its membership, exactly
+    as in the one-by-one loop. After a switch the gains change, so the next ``_SCALAR_RUN``
+    states are decided one by one (cheap when switches come in runs, as in a first sweep from
+    nobody), then scanning resumes. Same decisions, same order, same result.
+    """
+    n = len(order)
+    seq = order.tolist()
+    pos = 0
+    while pos < n:
+        rest = order[pos:]
+        join = tracker.gains()[rest] >= -atol
+        differ = np.flatnonzero(join != m[rest])
+        if not len(differ):
+            return
+        pos += int(differ[0])
+        i, j = seq[pos], bool(join[differ[0]])
+        tracker.flip(i)
+        m[i] = j
+        switches.append(Switch(sweep, i, j))
+        pos += 1
+        quiet = 0
+        while pos < n and quiet < _SCALAR_RUN:
+            i = seq[pos]
+            j = tracker.gain(i) >= -atol
+            if j != m[i]:
+                tracker.flip(i)
+                m[i] = j
+                switches.append(Switch(sweep, i, j))
+                quiet = 0
+            else:
+                quiet += 1
+            pos += 1
 
 
 def membership_game_reference(

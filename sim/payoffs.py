@@ -140,6 +140,10 @@ class Tracker(Protocol):
         """Toggle state ``i``'s membership and update the running sums."""
         ...
 
+    def gains(self) -> np.ndarray:
+        """``gain(i)`` of every state at once, (N,), bit for bit the same values (O(N))."""
+        ...
+
 
 class IssueGame(Protocol):
     """A payoff function with an incremental evaluator (see module docstring)."""
@@ -279,9 +283,12 @@ class _ClimateTracker:
         self.n0 = float(sum(self.nash))
         self.a = game.ambition
         self.m = members.tolist()
+        self.mask = members.copy()
         self.bs = float(b[members].sum())
         self.hs = float((1.0 / g)[members].sum())
         self.ns = float((b / g)[members].sum())
+        self.b_arr, self.g_arr = b, g
+        self.nash_arr, self.inv_g = b / g, 1.0 / g
 
     def gain(self, i: int) -> float:
         b, g, nash, a = self.b[i], self.g[i], self.nash[i], self.a
@@ -294,9 +301,22 @@ class _ClimateTracker:
         tot_out = self.n0 + a * (bo * ho - no)
         return b * (tot_in - tot_out) - 0.5 * g * (q_in * q_in - nash * nash)
 
+    def gains(self) -> np.ndarray:
+        # the scalar formula of gain(), operation for operation, on whole arrays
+        b, g, nash, inv_g, a = self.b_arr, self.g_arr, self.nash_arr, self.inv_g, self.a
+        m = self.mask
+        bo = np.where(m, self.bs - b, self.bs)
+        ho = np.where(m, self.hs - inv_g, self.hs)
+        no = np.where(m, self.ns - nash, self.ns)
+        q_in = nash + a * bo / g
+        tot_in = self.n0 + a * ((bo + b) * (ho + inv_g) - (no + nash))
+        tot_out = self.n0 + a * (bo * ho - no)
+        return b * (tot_in - tot_out) - 0.5 * g * (q_in * q_in - nash * nash)
+
     def flip(self, i: int) -> None:
         s = -1.0 if self.m[i] else 1.0
         self.m[i] = not self.m[i]
+        self.mask[i] = self.m[i]
         self.bs += s * self.b[i]
         self.hs += s / self.g[i]
         self.ns += s * self.nash[i]
@@ -419,21 +439,31 @@ class TradeGame:
         return p_in, np.zeros(self.n)
 
     def tracker(self, members: np.ndarray) -> _FlowTracker:
-        return _FlowTracker(self.flows, members, self.params.tariff_gain, self.adjustment)
+        # gravity flows are exactly symmetric (y_i y_j == y_j y_i)
+        return _FlowTracker(
+            self.flows, members, self.params.tariff_gain, self.adjustment, symmetric=True
+        )
 
 
 class _FlowTracker:
     """gain_i = w * (F @ m)_i - c_i with a running F @ m: O(1) gain, O(N) flip."""
 
-    def __init__(self, flows: np.ndarray, members: np.ndarray, weight: float, cost) -> None:
-        self.f = np.ascontiguousarray(flows.T)  # row i = column i of F, for any F
+    def __init__(
+        self, flows: np.ndarray, members: np.ndarray, weight: float, cost, symmetric: bool = False
+    ) -> None:
+        # row i = column i of F, for any F; a symmetric F is used as it is (no N x N copy)
+        self.f = flows if symmetric else np.ascontiguousarray(flows.T)
         self.m = as_members(members, flows.shape[0]).copy()
         self.fm = flows @ self.m.astype(float)
         self.w = float(weight)
-        self.c = np.broadcast_to(np.asarray(cost, float), self.m.shape).tolist()
+        self.c_arr = np.array(np.broadcast_to(np.asarray(cost, float), self.m.shape))
+        self.c = self.c_arr.tolist()
 
     def gain(self, i: int) -> float:
         return self.w * float(self.fm[i]) - self.c[i]
+
+    def gains(self) -> np.ndarray:
+        return self.w * self.fm - self.c_arr
 
     def flip(self, i: int) -> None:
         if self.m[i]:
@@ -505,7 +535,8 @@ class SecurityGame:
         n = c.shape[0]
         th = _vector("threat", self.threat, n)
         a = _square("alliances", self.alliances, n)
-        neg = np.maximum(0.0, -a)
+        neg = np.negative(a)
+        np.maximum(0.0, neg, out=neg)  # max(0, -a) with one N x N temporary
         np.fill_diagonal(neg, 0.0)
         object.__setattr__(self, "capability", c)
         object.__setattr__(self, "threat", th)
@@ -543,18 +574,27 @@ class _SecurityTracker:
         self.share = share.tolist()
         self.theta = game.threat.tolist()
         self.cs = float(share[members].sum())
-        self.hostile = _FlowTracker(game.enmity, members, -game.params.hostility, 0.0)
+        symmetric = np.array_equal(game.enmity, game.enmity.T)
+        self.hostile = _FlowTracker(game.enmity, members, -game.params.hostility, 0.0, symmetric)
         self.beta = game.params.burden
         self.m = members.tolist()
+        self.mask = members.copy()
+        self.share_arr, self.theta_arr = share, game.threat
 
     def gain(self, i: int) -> float:
         c = self.share[i]
         others = self.cs - c if self.m[i] else self.cs
         return self.theta[i] * (others + c) - self.beta * c + self.hostile.gain(i)
 
+    def gains(self) -> np.ndarray:
+        c = self.share_arr
+        others = np.where(self.mask, self.cs - c, self.cs)
+        return self.theta_arr * (others + c) - self.beta * c + self.hostile.gains()
+
     def flip(self, i: int) -> None:
         self.cs += -self.share[i] if self.m[i] else self.share[i]
         self.m[i] = not self.m[i]
+        self.mask[i] = self.m[i]
         self.hostile.flip(i)
 
 
@@ -659,16 +699,36 @@ class PackageGame:
     def tracker(self, members: np.ndarray) -> _PackageTracker:
         m = as_members(members, self.n)
         parts: list[Tracker] = [c.tracker(m) for c in self.components]
-        parts.append(_FlowTracker(self.flows, m, self.params.penalty_tariff, 0.0))
-        return _PackageTracker(parts)
+        parts.append(_FlowTracker(self.flows, m, self.params.penalty_tariff, 0.0, symmetric=True))
+        return _PackageTracker(parts, self.n)
 
 
 class _PackageTracker:
-    def __init__(self, parts: list[Tracker]) -> None:
+    def __init__(self, parts: list[Tracker], n: int) -> None:
         self.parts = parts
+        self.n = n
 
     def gain(self, i: int) -> float:
         return sum(p.gain(i) for p in self.parts)
+
+    def gains(self) -> np.ndarray:
+        """``gain`` of every state: the parts summed exactly as the built-in ``sum`` does.
+
+        ``sum`` of floats (Python >= 3.12) is Neumaier's compensated summation; it is
+        reproduced element by element so that the vectorised membership game decides exactly as
+        the one-state-at-a-time loop. A part without ``gains`` is asked state by state.
+        """
+        parts = [
+            p.gains() if hasattr(p, "gains") else np.array([p.gain(i) for i in range(self.n)])
+            for p in self.parts
+        ]
+        total = parts[0] + 0.0  # sum() starts from 0
+        comp = np.zeros_like(total)
+        for x in parts[1:]:
+            t = total + x
+            comp += np.where(np.abs(total) >= np.abs(x), (total - t) + x, (x - t) + total)
+            total = t
+        return np.where((comp != 0.0) & np.isfinite(comp), total + comp, total)
 
     def flip(self, i: int) -> None:
         for p in self.parts:
@@ -702,7 +762,7 @@ def club_payoff(
 # registry
 # --------------------------------------------------------------------------------------------
 
-#: Game class per issue kind; every key is documented in docs/_section_treaties.md.
+#: Game class per issue kind; every key is documented in docs/model.md.
 ISSUE_GAMES: dict[IssueKind, Callable[..., IssueGame]] = {
     IssueKind.CLIMATE: ClimateGame,
     IssueKind.TRADE: TradeGame,

@@ -14,7 +14,7 @@ import numpy as np
 
 from .bargaining import forecast
 from .coalitions import in_out, membership_game, optimal_transfers, stability
-from .landscape import global_minimum, local_minima
+from .landscape import minima
 from .payoffs import (
     ClimateGame,
     ClimateParams,
@@ -144,6 +144,11 @@ class Summit:
         spec = self.spec.issues[self.model.issue_names.index(issue)]
         return float(np.clip(100.0 * (value - spec.min) / (spec.max - spec.min), 0.0, 100.0))
 
+    def _to_100_all(self, issue: str, values: np.ndarray) -> np.ndarray:
+        """:meth:`_to_100` of every value at once (the same operations, element by element)."""
+        spec = self.spec.issues[self.model.issue_names.index(issue)]
+        return np.clip(100.0 * (values - spec.min) / (spec.max - spec.min), 0.0, 100.0)
+
     def game(self, treaty: TreatySpec, idx: np.ndarray, proposals: list[float]):
         m = self.model
         parts = []
@@ -161,7 +166,7 @@ class Summit:
                     )
                 )
             elif kind == IssueKind.TRADE:
-                ideal = np.array([self._to_100(issue, v) for v in m.ideal[idx, k]])
+                ideal = self._to_100_all(issue, m.ideal[idx, k])
                 parts.append(
                     TradeGame(self.gdp[idx], ideal, p100, payoff_params(self.spec, "trade"))
                 )
@@ -170,7 +175,7 @@ class Summit:
                     SecurityGame(
                         m.capability[idx],
                         self.threat[idx],
-                        np.asarray(m.alliances.weights)[np.ix_(idx, idx)],
+                        _block(np.asarray(m.alliances.weights), idx),
                         payoff_params(self.spec, "security"),
                     )
                 )
@@ -230,15 +235,26 @@ class Summit:
         )
 
     def blocs(self) -> BlocOutcome:
+        """Global and local minima of the bloc landscape (one shared search, see ``minima``)."""
         m = self.model
         sizes, prop = landscape_inputs(m)
         cfg = m.params.blocs
-        exhaustive = m.n <= cfg.exhaustive_max
-        best = global_minimum(sizes, prop, m.rng, exhaustive=exhaustive, starts=cfg.starts)
-        local = local_minima(
-            sizes, prop, m.rng, exhaustive=m.n <= min(cfg.exhaustive_max, 20), starts=cfg.starts
+        best, local = minima(
+            sizes,
+            prop,
+            m.rng,
+            starts=cfg.starts,
+            exhaustive_max=cfg.exhaustive_max,
+            local_exhaustive_max=min(cfg.exhaustive_max, 20),
         )
         return BlocOutcome(best.config, best.energy, best.exhaustive, local.configs, local.energies)
+
+
+def _block(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[np.ix_(idx, idx)]``, without the N x N copy when ``idx`` is every state in order."""
+    if len(idx) == a.shape[0] and (len(idx) == 0 or idx[-1] == len(idx) - 1):
+        return a  # idx is sorted and unique (flatnonzero), so it is 0..N-1
+    return a[np.ix_(idx, idx)]
 
 
 def landscape_inputs(model: NegotiationModel) -> tuple[np.ndarray, np.ndarray]:

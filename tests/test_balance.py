@@ -8,6 +8,7 @@ from generators_treaties import symmetric_matrices
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim import balance
 from sim.balance import (
     AllianceParams,
     triad_dynamics,
@@ -114,6 +115,25 @@ def test_one_negative_triangle_counts():
 @given(symmetric_matrices(max_n=14), st.sampled_from([0.0, 0.3]))
 def test_matrix_count_agrees_with_triple_loop(a, eps):
     assert unbalanced_triads(a, eps) == unbalanced_triads_reference(a, eps)
+
+
+@settings(max_examples=60, deadline=None)
+@given(symmetric_matrices(min_n=1, max_n=30), st.sampled_from([-1.0, 0.0, 0.3]), st.booleans())
+def test_both_product_paths_count_the_same(a, eps, einsum):
+    """einsum for small N, BLAS float32 beyond: exact integer counts either way."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(balance, "EINSUM_MAX_WORK", 2**40 if einsum else 0)
+        assert unbalanced_triads(a, eps) == unbalanced_triads_reference(a, eps)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 12])
+def test_triad_count_of_degenerate_graphs(n):
+    assert unbalanced_triads(np.zeros((n, n))) == 0
+    hostile = -np.ones((n, n))  # every triangle all-negative: unbalanced
+    np.fill_diagonal(hostile, 0.0)
+    assert unbalanced_triads(hostile) == n * (n - 1) * (n - 2) // 6
+    assert unbalanced_triads(-hostile) == 0  # all friends
+    assert unbalanced_triads(hostile, eps=1.0) == 0  # no tie stronger than eps
 
 
 def test_two_cliques_errors():

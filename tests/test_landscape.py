@@ -178,3 +178,112 @@ def test_exhaustive_n20_is_fast():
 def test_bad_inputs(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ------------------------------------------------------------------ fast kernels vs references
+
+
+def integer_landscape(n: int, seed: int, isolated: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Unit sizes and integer propensities: exact fields, many exact ties; some isolated states."""
+    rng = np.random.default_rng(seed)
+    p = np.triu(rng.integers(-2, 3, (n, n)), 1).astype(float)
+    p[:isolated] = 0.0
+    p = np.triu(p, 1)
+    return np.ones(n), p + p.T
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.integers(1, 24),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+    st.booleans(),
+)
+def test_batched_descent_equals_one_row_at_a_time(n, k, seed, ties, einsum):
+    s, p = integer_landscape(n, seed, isolated=n // 4) if ties else random_landscape(n, seed)
+    w = landscape._weights(s, p)
+    x = np.random.default_rng(seed).random((k, n)) < 0.5
+    with pytest.MonkeyPatch.context() as mp:
+        # both ways of computing the starting fields (einsum for small batches, BLAS beyond)
+        mp.setattr(landscape, "EINSUM_MAX_WORK", 2**40 if einsum else 0)
+        fast = landscape._descend(w, x, landscape._tol(w))
+        ref = landscape._descend_reference(w, x, landscape._tol(w))
+    np.testing.assert_array_equal(fast, ref)
+    for row in fast:
+        assert not improving_switch_exists(s, p, row)
+
+
+def test_descent_of_degenerate_landscapes():
+    for n in (1, 2, 5):
+        w = np.zeros((n, n))
+        x = np.random.default_rng(n).random((3, n)) < 0.5
+        np.testing.assert_array_equal(landscape._descend(w, x, 0.0), x)  # nothing to gain
+    s, p = integer_landscape(6, 0, isolated=6)  # no ties at all
+    found = local_minima(s, p, np.random.default_rng(0), exhaustive=False, starts=8)
+    np.testing.assert_array_equal(found.energies, 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 13), st.integers(0, 2**32 - 1), st.sampled_from(["float", "ties", "zero"]))
+def test_minima_in_the_exhaustive_range_equal_the_separate_searches(n, seed, kind):
+    if kind == "float":
+        s, p = random_landscape(n, seed)
+    else:
+        s, p = integer_landscape(n, seed, isolated=n // 3)
+        if kind == "zero":
+            s[: n // 2] = 0.0
+    best, local = landscape.minima(s, p)
+    exact, every = global_minimum(s, p), local_minima(s, p)
+    assert best.exhaustive and local.exhaustive
+    np.testing.assert_array_equal(best.config, exact.config)
+    assert best.energy == exact.energy
+    np.testing.assert_array_equal(local.configs, every.configs)
+    np.testing.assert_array_equal(local.energies, every.energies)
+
+
+def test_minima_between_the_limits_is_exact_globally_and_searched_locally():
+    s, p = random_landscape(12, 3)
+    best, local = landscape.minima(
+        s, p, np.random.default_rng(0), starts=20, exhaustive_max=14, local_exhaustive_max=10
+    )
+    assert best.exhaustive and not local.exhaustive
+    assert best.energy == global_minimum(s, p).energy
+    assert best.energy <= local.energies[0] + 1e-9
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_minima_beyond_the_limits_share_one_multistart(ties):
+    n, starts = 40, 32
+    s, p = integer_landscape(n, 5, isolated=8) if ties else random_landscape(n, 5)
+    rng = np.random.default_rng(9)
+    best, local = landscape.minima(s, p, rng, starts=starts)
+    assert not best.exhaustive and not local.exhaustive
+    np.testing.assert_array_equal(best.config, local.configs[0])
+    assert best.energy == local.energies[0]
+    # one (starts, N) block drawn, whatever the outcome
+    after = np.random.default_rng(9)
+    after.random((starts, n))
+    assert rng.random() == after.random()
+    # the same as local_minima with the same generator, and every row a local minimum
+    again = local_minima(s, p, np.random.default_rng(9), starts=starts)
+    np.testing.assert_array_equal(local.configs, again.configs)
+    for x, e in zip(local.configs, local.energies, strict=True):
+        assert not x[0] and not improving_switch_exists(s, p, x)
+        assert energy(s, p, x) == pytest.approx(e, abs=1e-9)
+    tol = landscape._tol(landscape._weights(s, p))
+    assert np.all(np.diff(local.energies) >= -tol)
+    if ties:  # exactly tied minima (isolated states) come in lexicographic order
+        e = local.energies
+        tied = np.flatnonzero(np.abs(np.diff(e)) <= tol)
+        assert len(tied)
+        for i in tied:
+            a, b = local.configs[i], local.configs[i + 1]
+            first = np.flatnonzero(a != b)[0]
+            assert not a[first] and b[first]
+
+
+def test_minima_needs_rng_beyond_the_exhaustive_range():
+    s, p = random_landscape(30, 0)
+    with pytest.raises(ValueError, match="local search needs rng"):
+        landscape.minima(s, p)

@@ -34,7 +34,7 @@ from sim.payoffs import (
     trade_payoff,
 )
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "_section_treaties.md"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
 
 
 def first_k(n: int, k: int) -> np.ndarray:
@@ -177,10 +177,62 @@ def test_tracker_gains_follow_flips(game, seed):
         np.testing.assert_allclose(gains, p_in - p_out, atol=1e-9)
 
 
+@settings(max_examples=80, deadline=None)
+@given(issue_games(min_n=1, max_n=30), st.integers(0, 2**32 - 1))
+def test_vectorised_tracker_gains_are_the_scalar_gains_bit_for_bit(game, seed):
+    """``gains()`` lets the membership game skip ahead; it must decide exactly as ``gain(i)``."""
+    rng = np.random.default_rng(seed)
+    tracker = game.tracker(rng.random(game.n) < 0.5)
+    for i in rng.integers(0, game.n, 2 * game.n + 1).tolist():
+        scalar = np.array([tracker.gain(j) for j in range(game.n)])
+        np.testing.assert_array_equal(tracker.gains(), scalar)
+        tracker.flip(i)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_vectorised_gains_of_a_three_issue_package_with_tariff(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 15))
+    gdp = rng.lognormal(0, 1, n)
+    a = np.triu(rng.uniform(-1, 1, (n, n)), 1)
+    parts = (
+        ClimateGame(rng.uniform(0, 2, n), rng.uniform(0.3, 3, n), rng.uniform(0, 100)),
+        TradeGame(gdp, rng.uniform(0, 100, n), rng.uniform(0, 100)),
+        SecurityGame(gdp, rng.uniform(0, 1, n), a + a.T),
+    )
+    tracker = PackageGame(parts, gdp, ClubParams(penalty_tariff=0.05)).tracker(rng.random(n) < 0.5)
+    for i in rng.integers(0, n, 3 * n).tolist():
+        scalar = np.array([tracker.gain(j) for j in range(n)])
+        np.testing.assert_array_equal(tracker.gains(), scalar)
+        tracker.flip(i)
+
+
+def test_package_tracker_asks_parts_without_gains_state_by_state():
+    rng = np.random.default_rng(0)
+    n = 7
+    climate = ClimateGame(rng.uniform(0.05, 2, n), rng.uniform(0.3, 3, n), 40)
+    trade = TradeGame(rng.lognormal(0, 1, n), rng.uniform(0, 100, n), 70)
+    tracker = PackageGame((climate, trade), rng.lognormal(0, 1, n)).tracker(rng.random(n) < 0.5)
+
+    class NoGains:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def gain(self, i):
+            return self.inner.gain(i)
+
+        def flip(self, i):
+            self.inner.flip(i)
+
+    expected = tracker.gains()
+    tracker.parts[0] = NoGains(tracker.parts[0])
+    np.testing.assert_array_equal(tracker.gains(), expected)
+
+
 # ------------------------------------------------------------------ Nordhaus climate club
 
 #: 12 asymmetric states: 3 large economies, 9 smaller ones (GDP, any unit), vulnerability b
-#: and abatement cost slope g (see docs/_section_treaties.md, "climate club test instance").
+#: and abatement cost slope g (see docs/model.md, "climate club test instance").
 CLUB_GDP = np.array([25, 18, 17, 5, 4, 3.5, 3, 2.5, 2, 1.5, 1, 0.8])
 CLUB_B = np.array([70, 56, 42, 84, 49, 35, 105, 63, 28, 77, 42, 21]) / 1000
 CLUB_G = np.array([1, 1.2, 0.8, 1.5, 1, 0.9, 2, 1.1, 0.7, 1.3, 0.8, 0.6])

@@ -12,6 +12,8 @@ from sim.model import NegotiationModel
 from sim.narrative import members_of
 from sim.runner import run_scenario
 from sim.scenario import load_scenario
+from sim.synthetic import synthetic_scenario
+from sim.treaties import Summit
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +205,34 @@ def test_reference_kernels_give_the_same_run(classroom):
     ref = NegotiationModel(classroom, seed=4, rounds=7, reference=True).run()
     for name in fast.tables:
         pd.testing.assert_frame_equal(fast.tables[name], ref.tables[name], rtol=1e-9, atol=1e-9)
+
+
+def test_reference_kernels_give_the_same_run_beyond_the_exhaustive_range():
+    """Local-search blocs, vectorised membership sweeps and the triad count at N = 30."""
+    scenario = synthetic_scenario(30, seed=3, rounds=3)
+    fast = NegotiationModel(scenario, seed=2).run()
+    ref = NegotiationModel(scenario, seed=2, reference=True).run()
+    for name in fast.tables:
+        pd.testing.assert_frame_equal(fast.tables[name], ref.tables[name], rtol=1e-9, atol=1e-9)
+    assert not fast.tables["blocs"]["is_global_minimum"].any()
+
+
+def test_blocs_beyond_the_exhaustive_range_come_from_one_search():
+    model = NegotiationModel(synthetic_scenario(40, seed=1), seed=0)
+    model.step()
+    blocs = model.blocs
+    assert not blocs.is_global
+    np.testing.assert_array_equal(blocs.side, blocs.local_configs[0])
+    assert blocs.energy == blocs.local_energies[0]
+    again = NegotiationModel(synthetic_scenario(40, seed=1), seed=0)
+    again.step()
+    np.testing.assert_array_equal(again.blocs.local_configs, blocs.local_configs)
+
+
+def test_trade_ideals_on_the_0_100_axis_match_one_by_one():
+    model = NegotiationModel(synthetic_scenario(25, seed=4), seed=0)
+    summit = Summit(model)
+    for k, issue in enumerate(model.issue_names):
+        values = model.ideal[:, k]
+        one_by_one = np.array([summit._to_100(issue, v) for v in values])
+        np.testing.assert_array_equal(summit._to_100_all(issue, values), one_by_one)
