@@ -11,9 +11,14 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
+
+# One BLAS thread per process: on small shared machines multithreaded BLAS made mid-sized matrix
+# products 10-100x slower (docs/performance.md); sweeps parallelise over processes instead.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent
 SCENARIO_DIR = ROOT / "scenarios"

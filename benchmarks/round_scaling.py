@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -23,6 +24,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as run.py does; see docs/performance.md
 
 from sim.model import NegotiationModel
 from sim.synthetic import synthetic_scenario
@@ -69,6 +71,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-blocs", action="store_true", help="skip the landscape search")
     ap.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="what is timed")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--plot", help="write a log-log chart of round time against N to this PNG")
     args = ap.parse_args(argv)
     rows = []
     for n in args.sizes:
@@ -99,7 +102,33 @@ def main(argv=None) -> int:
             )
     if args.json:
         print(json.dumps(rows))
+    if args.plot:
+        plot(rows, args.plot)
     return 0
+
+
+def plot(rows: list[dict], path: str) -> None:
+    """Log-log chart of the fast and reference round times against N."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 5.5), layout="constrained")
+    ax = fig.subplots()
+    n = [r["n"] for r in rows]
+    ax.loglog(n, [r["fast_ms"] for r in rows], "o-", color="#0072B2", lw=2.5, label="fast kernels")
+    ref = [(r["n"], r["reference_ms"]) for r in rows if r["reference_ms"] is not None]
+    if ref:
+        ax.loglog(*zip(*ref, strict=True), "s--", color="#D55E00", lw=2, label="reference kernels")
+    ax.axhline(20, color="grey", ls=":", lw=1.5)
+    ax.text(n[0], 22, "20 ms target at N = 193", color="grey", fontsize=11)
+    ax.set_xlabel("number of states N", fontsize=13)
+    ax.set_ylabel("one full round (ms)", fontsize=13)
+    ax.set_title("Round time (3 issues: bargaining + summit + alliance update)", fontsize=13)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(frameon=False, fontsize=12)
+    fig.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":
