@@ -6,7 +6,7 @@ frames of a :class:`~sim.records.RunResult` (or a run folder loaded by ``analysi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -63,12 +63,42 @@ def _who_moved_whom(tables: Mapping[str, pd.DataFrame], top: int = 3) -> list[st
     return lines
 
 
-#: Why a state stays out of a treaty, by the kind of the treaty's issue.
-STAY_OUT_WHY = {
-    "climate": "joining would cost more than its share of the benefit",
-    "trade": "the proposal is too far from what it wants for its trade gains to pay",
+#: Why a state stays out of / joins a treaty, by the kind of the treaty's issue.
+STAY_OUT = {
+    "climate": "joining would cost more than its share of the benefit: free-riding on the "
+    "others' cuts pays it more than its own abatement would",
+    "trade": "the gains from tariff-free trade with the members do not cover its adjustment cost",
     "security": "the burden and the enemies it would ally with outweigh the protection",
 }
+JOIN = {
+    "climate": "the shared benefit of the members' cuts is worth its own abatement cost",
+    "trade": "its trade with the members makes tariff-free access worth the adjustment",
+    "security": "the protection of the members' combined strength outweighs its burden",
+}
+
+
+def treaty_reason(kinds: Sequence[str], joined: bool) -> str:
+    """Why a state joined (or stayed out of) a treaty on issues of these payoff kinds."""
+    table = JOIN if joined else STAY_OUT
+    if len(kinds) == 1 and kinds[0] in table:
+        return table[kinds[0]]
+    if len(kinds) > 1:
+        return (
+            "the package as a whole leaves it better off"
+            if joined
+            else "the package as a whole would leave it worse off"
+        )
+    return "it is better off inside" if joined else "it is better off outside"
+
+
+def issue_kinds(scenario: Mapping) -> dict[str, str]:
+    """Issue name -> payoff kind from a scenario dict (``scenario.json`` of a run folder)."""
+    out = {}
+    for issue in scenario.get("issues", []):
+        name = issue.get("name", "")
+        kind = issue.get("kind") or (name if name in STAY_OUT else "other")
+        out[name] = kind
+    return out
 
 
 def members_of(cell) -> list[str]:
@@ -109,11 +139,7 @@ def _treaty_lines(tables: Mapping[str, pd.DataFrame], kinds: Mapping[str, str]) 
         p = pay[(pay["round"] == last_round) & (pay["treaty"] == row.treaty) & ~pay["member"]]
         p = p.assign(gap=p["payoff_out"] - p["payoff_in"]).sort_values("gap", ascending=False)
         issues = str(row.issues).split(";")
-        why = (
-            STAY_OUT_WHY.get(kinds.get(issues[0], ""), "it is better off outside")
-            if len(issues) == 1
-            else "the package as a whole would leave it worse off"
-        )
+        why = treaty_reason([kinds.get(i, i) for i in issues], joined=False)
         for r in p.head(3).itertuples(index=False):
             lines.append(
                 f"    {r.state} stayed out: {why} (payoff {r.payoff_in:.3g} inside vs "

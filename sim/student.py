@@ -9,6 +9,7 @@ pure pandas (no mesa), so it works on any run folder, on any machine.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import ScenarioError
+from .narrative import issue_kinds, treaty_reason
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 REPO = Path(__file__).resolve().parents[1]
@@ -128,17 +130,6 @@ def new_scenario(name: str, source: Path, dest_dir: Path) -> Path:
 
 # ---------------------------------------------------------------------------------- explain
 
-STAY_OUT = {
-    "climate": "free-riding on the others' cuts pays it more than its own abatement would",
-    "trade": "the gains from tariff-free trade with the members do not cover its adjustment cost",
-    "security": "the burden and the enemies it would ally with outweigh the protection",
-}
-JOIN = {
-    "climate": "the shared benefit of the members' cuts is worth its own abatement cost",
-    "trade": "its trade with the members makes tariff-free access worth the adjustment",
-    "security": "the protection of the members' combined strength outweighs its burden",
-}
-
 
 def _read(run_dir: Path, table: str) -> pd.DataFrame:
     path = run_dir / f"{table}.csv"
@@ -156,18 +147,9 @@ def _members(cell: object) -> list[str]:
     return [m for m in text.split(";") if m]
 
 
-def _why(issues: str, joined: bool) -> str:
+def _why(issues: str, joined: bool, kinds: dict[str, str]) -> str:
     parts = [p for p in str(issues).replace(",", ";").split(";") if p]
-    table = JOIN if joined else STAY_OUT
-    if len(parts) == 1 and parts[0] in table:
-        return table[parts[0]]
-    if len(parts) > 1:
-        return (
-            "the package as a whole leaves it better off"
-            if joined
-            else "the package as a whole would leave it worse off"
-        )
-    return "it is better off inside" if joined else "it is better off outside"
+    return treaty_reason([kinds.get(p, p) for p in parts], joined)
 
 
 def _bloc_sides(blocs: pd.DataFrame, rnd: int) -> dict[str, int]:
@@ -216,7 +198,12 @@ def _forecast_lines(fc: pd.DataFrame, rnd: int) -> list[str]:
 
 
 def _treaty_lines(
-    tr: pd.DataFrame, pay: pd.DataFrame, rnd: int, state: str | None, limit: int
+    tr: pd.DataFrame,
+    pay: pd.DataFrame,
+    rnd: int,
+    state: str | None,
+    limit: int,
+    kinds: dict[str, str],
 ) -> list[str]:
     out = []
     for t in tr[tr["round"] == rnd].itertuples(index=False):
@@ -243,7 +230,7 @@ def _treaty_lines(
                 outs["gap"] = outs["payoff_out"] - outs["payoff_in"]
                 for r in outs.sort_values("gap", ascending=False).head(3).itertuples(index=False):
                     out.append(
-                        f"    {r.state} stayed out: {_why(t.issues, False)} "
+                        f"    {r.state} stayed out: {_why(t.issues, False, kinds)} "
                         f"(payoff {r.payoff_in:.3g} inside vs {r.payoff_out:.3g} outside)."
                     )
         else:
@@ -257,7 +244,7 @@ def _treaty_lines(
             count = f"{len(members)} member" + ("" if len(members) == 1 else "s")
             out.append(
                 f"  Summit: {state} {verb} the {t.treaty} ({count}): "
-                f"{_why(t.issues, joined)} (payoff {r['payoff_in']:.3g} inside vs "
+                f"{_why(t.issues, joined, kinds)} (payoff {r['payoff_in']:.3g} inside vs "
                 f"{r['payoff_out']:.3g} outside{tie})."
             )
     return out
@@ -334,6 +321,12 @@ def explain(run_dir: Path, state: str | None = None, *, limit: int = 8) -> list[
     blocs, al = _read(run_dir, "blocs"), _read(run_dir, "alliances")
     states = list(dict.fromkeys(pos["state"]))
     issues = list(dict.fromkeys(pos["issue"]))
+    scenario_file = run_dir / "scenario.json"
+    kinds = (
+        issue_kinds(json.loads(scenario_file.read_text(encoding="utf-8")))
+        if scenario_file.exists()
+        else {}
+    )
     if state is not None and state not in states:
         raise KeyError(f"no state {state!r} in this run (states: {', '.join(states[:8])}...)")
     last = int(rounds["round"].max()) if not rounds.empty else int(pos["round"].max())
@@ -355,7 +348,7 @@ def explain(run_dir: Path, state: str | None = None, *, limit: int = 8) -> list[
         if state is None and not fc.empty:
             block += _forecast_lines(fc, rnd)
         if not tr.empty:
-            block += _treaty_lines(tr, pay, rnd, state, limit)
+            block += _treaty_lines(tr, pay, rnd, state, limit, kinds)
         bl, prev_blocs = _bloc_lines(blocs, rnd, prev_blocs, state, limit)
         block += bl
         if block:

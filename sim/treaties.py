@@ -15,6 +15,7 @@ import numpy as np
 from .bargaining import forecast
 from .coalitions import in_out, membership_game, optimal_transfers, stability
 from .landscape import minima
+from .narrative import treaty_reason
 from .payoffs import (
     ClimateGame,
     ClimateParams,
@@ -36,13 +37,6 @@ PAYOFF_PARAMS = {
     "trade": TradeParams,
     "security": SecurityParams,
     "club": ClubParams,
-}
-
-#: Why a state stays out, by the kind of the treaty's (first) issue.
-STAY_OUT_WHY = {
-    IssueKind.CLIMATE: "joining would cost more than its share of the benefit",
-    IssueKind.TRADE: "the proposal is too far from what it wants for its trade gains to pay",
-    IssueKind.SECURITY: "the burden and the enemies it would ally with outweigh the protection",
 }
 
 
@@ -319,11 +313,7 @@ def decision_lines(
     if not outcome.settled:
         head += " The membership game did not settle (states kept switching)."
     lines = [head]
-    why = (
-        STAY_OUT_WHY.get(kinds[0], "it is better off outside")
-        if len(kinds) == 1
-        else "the package as a whole would leave it worse off"
-    )
+    why = treaty_reason([k.value for k in kinds], joined=False)
     gap = outcome.payoff_out - outcome.payoff_in
     out = np.flatnonzero(~outcome.member_mask & np.isfinite(gap))
     for i in out[np.argsort(-gap[out], kind="stable")][:top]:
