@@ -26,7 +26,7 @@ SCENARIO_DIR = ROOT / "scenarios"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 #: Modules that register more subcommands (each has ``add_cli(subparsers)``).
-PLUGINS: tuple[str, ...] = ("sim.ui.server",)
+PLUGINS: tuple[str, ...] = ("sim.ui.server", "sim.sweeps")
 
 
 def _resolve_scenario(name: str) -> Path:
@@ -119,6 +119,7 @@ def cmd_run(args) -> int:
             write_report(tmp, tmp)
 
     write_run(result, out, manifest_data=data, scenario=scenario, extra=charts)
+    mark_finished()
     for line in short:
         print(line)
     print(f"\nRun folder: {out}")
@@ -213,21 +214,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate(signum, frame) -> None:
+#: Set once a command's output is safely on disk: a signal after that just ends the process.
+_FINISHED = False
+#: True when run as a script (then Ctrl-C and SIGTERM are handled here from the start).
+_SCRIPT = False
+
+
+def _on_signal(signum, frame) -> None:
+    """Ctrl-C or SIGTERM: unwind (temporary files are removed) unless the work is already done."""
+    if _FINISHED:
+        os._exit(128 + signum)
     raise KeyboardInterrupt
+
+
+def mark_finished() -> None:
+    """Mark the command's output as complete (a late signal then exits quietly)."""
+    global _FINISHED
+    _FINISHED = _SCRIPT
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code (0 ok, 2 bad input, 130 interrupted)."""
-    signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C: nothing half-written
+    previous = signal.signal(signal.SIGTERM, _on_signal)  # SIGTERM cleans up like Ctrl-C
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        code = _main(list(sys.argv[1:] if argv is None else argv))
+        mark_finished()
+        return code
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `run.py explain RUN | head`
         sys.stderr.close()
         return EXIT_OK
+    finally:
+        if not _SCRIPT:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _main(argv: list[str]) -> int:
@@ -250,4 +271,6 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    _SCRIPT = True
+    signal.signal(signal.SIGINT, _on_signal)
     sys.exit(main())

@@ -54,7 +54,11 @@ def grid_means(frame: pd.DataFrame, x: str, y: str, metric: str) -> pd.DataFrame
 
 
 def _label(name: str) -> str:
-    return name.rsplit(".", 1)[-1].replace("_", " ") if "." in name else name.replace("_", " ")
+    """``states.China.capability`` -> ``China capability``; ``parameters.Q`` -> ``Q``."""
+    parts = name.split(".")
+    if len(parts) > 1 and parts[0] in {"parameters", "states", "treaties", "issues"}:
+        parts = parts[1:]
+    return " ".join(parts).replace("_", " ")
 
 
 @styled
@@ -80,7 +84,9 @@ def outcome_by_parameter(
         ax.scatter(runs[parameter], runs[metric], s=14, color=colour, alpha=0.25, lw=0)
         s = by_parameter(part, parameter, metric)
         label = None if group is None else f"{_label(group)} = {value:g}"
-        ax.plot(s[parameter], s["mean"], color=colour, lw=2.5, marker="o", label=label)
+        # Earlier groups are drawn thicker, so lines that coincide stay visible as nested strokes.
+        lw = 2.0 + 4.0 * (len(groups) - 1 - i) / max(len(groups) - 1, 1)
+        ax.plot(s[parameter], s["mean"], color=colour, lw=lw, marker="o", label=label)
         ax.fill_between(s[parameter], s["p10"], s["p90"], color=colour, alpha=0.15, lw=0)
     ax.set_xlabel(_label(parameter))
     ax.set_ylabel(_label(metric))
