@@ -16,7 +16,7 @@ refused, every problem reported at once with ``file:line:col field.path``)::
       parameters.alliance_influence: {low: 0, high: 1}
       parameters.summit_every: {values: [2, 5, 10], integer: true}
 
-See ``docs/_section_sweeps.md`` for the designs and how seeds are assigned.
+See ``docs/sweeps.md`` for the designs and how seeds are assigned.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ MAX_RUNS = 10_000_000
 
 
 class Design(enum.StrEnum):
-    """How design points are chosen (docs/_section_sweeps.md)."""
+    """How design points are chosen (docs/sweeps.md)."""
 
     GRID = "grid"
     RANDOM = "random"
