@@ -164,6 +164,20 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
+def cmd_sensitivity(args) -> int:
+    from analysis.sweep_charts import sensitivity_bars
+    from sim.sensitivity import write_sensitivity
+
+    sweep_dir = Path(args.sweep_dir)
+    path, frame = write_sensitivity(sweep_dir)
+    print(f"Sensitivity indices: {path}")
+    for metric, part in frame.groupby("metric", sort=False):
+        png = sweep_dir / f"sensitivity-{metric}.png"
+        sensitivity_bars(part).savefig(png, bbox_inches="tight")
+        print(f"Chart: {png}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py",
@@ -203,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("--state", help="only this state's story")
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("sensitivity", help="Sobol or Morris indices of a finished sweep")
+    p.add_argument("sweep_dir", help="a sweep's results folder")
+    p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("report", help="write report.html and chart PNGs for a run folder")
     p.add_argument("run_dir")

@@ -47,10 +47,11 @@ def one(executor: str, workers: int, runs: int, rounds: int, base: str, trim: bo
     """Run one sweep in this (fresh) process; return timing and peak RSS."""
     sys.path.insert(0, str(ROOT))
     import sim.sweeps
+    import sim.sweeps.execution
     from sim.sweepfile import load_sweep
 
     if trim:  # distributed's default: MALLOC_TRIM_THRESHOLD_=65536 in every worker
-        sim.sweeps.dask_environment = lambda: {}
+        sim.sweeps.execution.dask_environment = lambda: {}
     tmp = Path(tempfile.mkdtemp(prefix="sweep-bench-"))
     try:
         path = tmp / "bench.yaml"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +16,7 @@ from sim.sensitivity import (
     sobol_indices,
 )
 from sim.sweepfile import load_sweep
-from sim.sweeps import add_cli, run_sweep
+from sim.sweeps import run_sweep
 
 ISHIGAMI_S1 = [0.3139, 0.4424, 0.0]
 ISHIGAMI_ST = [0.5576, 0.4424, 0.2437]
@@ -106,10 +104,9 @@ def test_sensitivity_of_a_sweep_end_to_end(tmp_path, capsys, design, indices):
     with pytest.raises(RunError, match=r"incomplete \(5 of"):
         analyze_sweep(out)
     run_sweep(sweep, out, executor="serial", progress=False)
-    parser = argparse.ArgumentParser()
-    add_cli(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["sensitivity", str(out)])
-    assert args.func(args) == 0
+    import run
+
+    assert run.main(["sensitivity", str(out)]) == 0
     table = pd.read_csv(out / "sensitivity.csv")
     assert list(table.columns) == ["metric", "parameter", "method", "index", "value", "ci"]
     assert set(table["index"]) == indices and set(table["method"]) == {design}
