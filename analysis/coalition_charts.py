@@ -248,8 +248,9 @@ def alliance_network(
     Allies are solid green lines, hostile ties dashed vermillion, thicker for stronger ties.
     Node area is proportional to capability; colour is the state's bloc in the lowest-energy
     two-bloc split at the latest summit up to ``round`` (grey without bloc data). The layout is
-    fixed (seeded spring layout of the baseline's allied ties, :func:`metrics.layout_positions`)
-    so pictures of different rounds compare. With many states only the ``label_top`` most
+    fixed (a circle ordered so allies are neighbours up to 30 states, else a seeded spring
+    layout of the baseline ties: :func:`metrics.layout_positions`) so pictures of different
+    rounds compare. With many states only the ``label_top`` most
     capable are named (those whose names would not overprint a bigger state's), and only the
     ``max_edges`` strongest ties are drawn (the title says how many).
     """
@@ -307,9 +308,27 @@ def alliance_network(
     )
     by_size = cap.reindex(states).fillna(0).sort_values(ascending=False, kind="stable").index
     fontsize = FONT - (3 if big else 1)
-    named = _non_overlapping(layout, list(by_size[:label_top]), sizes, states, fig, fontsize)
+    circle = n <= metrics.CIRCLE_MAX and np.allclose(np.hypot(layout["x"], layout["y"]), 1.0)
     outline = [patheffects.withStroke(linewidth=3.5, foreground="white")]
-    for s in named:
+    if circle:  # every name, outside the circle, pointing away from the centre
+        named = states
+        for s in named:
+            x, y = layout.loc[s, ["x", "y"]]
+            off = np.sqrt(sizes[states.index(s)]) / 2 + 4
+            ax.annotate(
+                s,
+                (x, y),
+                xytext=(off * x, off * y),
+                textcoords="offset points",
+                ha="left" if x > 0.2 else ("right" if x < -0.2 else "center"),
+                va="bottom" if y > 0.2 else ("top" if y < -0.2 else "center"),
+                fontsize=fontsize,
+                path_effects=outline,
+                zorder=4,
+            )
+    else:
+        named = _non_overlapping(layout, list(by_size[:label_top]), sizes, states, fig, fontsize)
+    for s in [] if circle else named:
         x, y = layout.loc[s, ["x", "y"]]
         ax.annotate(
             s,
@@ -322,8 +341,13 @@ def alliance_network(
             path_effects=outline,
             zorder=4,
         )
-    ax.set_aspect("equal", adjustable="datalim")
-    ax.margins(0.08, 0.14)
+    if circle:
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_xlim(-1.75, 1.75)
+        ax.set_ylim(-1.35, 1.35)
+    else:
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.margins(0.08, 0.14)
     ax.set_axis_off()
     title = "Alliances at the start" if rnd == 0 else f"Alliances after round {rnd}"
     notes = [] if len(named) == n else [f"{len(named)} of {n} states named"]

@@ -279,16 +279,20 @@ def layout_positions(
 ) -> pd.DataFrame:
     """Fixed node positions (``x``, ``y`` by state) from the alliance graph at ``round``.
 
-    Computed once on the baseline graph so that pictures of different rounds compare. Every
-    edge of ``networkx.spring_layout`` is a spring, so a tie of weight ``w`` in [-1, 1] pulls
-    with strength ``(1 + w) / 2``: allies close, hostile states loosely (without any pull a
-    state with only enemies would be flung to the edge of the picture). Seeded: same input,
-    same layout.
+    Computed once on the baseline graph so that pictures of different rounds compare. Up to
+    ``CIRCLE_MAX`` states sit on a circle, ordered by the angle of their spectral embedding (the
+    two leading eigenvectors of the signed tie matrix) so allies are neighbours and rivals face
+    each other: every name stays readable on a projector. Beyond that, a seeded spring layout in
+    which a tie of weight ``w`` in [-1, 1] pulls with strength ``(1 + w) / 2``: allies close,
+    hostile states loosely (without any pull a state with only enemies would be flung to the edge
+    of the picture). Same input, same layout.
     """
     edges = alliance_edges(alliances, round)
     nodes = list(dict.fromkeys([*(states or []), *edges["a"], *edges["b"]]))
     if not nodes:
         return pd.DataFrame(columns=["x", "y"])
+    if len(nodes) <= CIRCLE_MAX:
+        return _circle_layout(nodes, edges)
     g = nx.Graph()
     g.add_nodes_from(nodes)
     g.add_weighted_edges_from(
@@ -299,6 +303,31 @@ def layout_positions(
     out = pd.DataFrame.from_dict(pos, orient="index", columns=["x", "y"])
     out.index.name = "state"
     return out.loc[nodes]
+
+
+#: Largest number of states drawn on a circle (beyond: a spring layout).
+CIRCLE_MAX = 30
+
+
+def _circle_layout(nodes: list[str], edges: pd.DataFrame) -> pd.DataFrame:
+    n = len(nodes)
+    index = {s: i for i, s in enumerate(nodes)}
+    w = np.zeros((n, n))
+    for a, b, weight in edges[["a", "b", "weight"]].itertuples(index=False, name=None):
+        w[index[a], index[b]] = w[index[b], index[a]] = float(weight)
+    if n <= 2 or not w.any():
+        order = np.arange(n)
+    else:
+        vals, vecs = np.linalg.eigh(w)
+        top = vecs[:, np.argsort(-vals, kind="stable")[:2]]
+        top *= np.where(top[np.argmax(np.abs(top), axis=0), [0, 1]] < 0, -1.0, 1.0)  # fix signs
+        angle = np.round(np.arctan2(top[:, 1], top[:, 0]), 9)
+        order = np.lexsort((np.arange(n), angle))
+    theta = np.pi / 2 - 2 * np.pi * np.arange(n) / n
+    xy = np.zeros((n, 2))
+    xy[order] = np.column_stack([np.cos(theta), np.sin(theta)])
+    out = pd.DataFrame(xy, index=pd.Index(nodes, name="state"), columns=["x", "y"])
+    return out
 
 
 def _with_config(blocs: pd.DataFrame) -> pd.DataFrame:
