@@ -194,20 +194,9 @@ class Recorder:
                 )
             )
         frame = pd.concat(parts, ignore_index=True)
+        reason_args = TABLES["challenges"][1:-1]  # issue ... position_after
         frame["reason"] = [
-            challenge_reason(*row)
-            for row in frame[
-                [
-                    "issue",
-                    "challenger",
-                    "target",
-                    "outcome",
-                    "eu_challenger",
-                    "eu_target",
-                    "position_before",
-                    "position_after",
-                ]
-            ].itertuples(index=False)
+            challenge_reason(*row) for row in frame[reason_args].itertuples(index=False)
         ]
         return frame
 

@@ -136,18 +136,7 @@ class _Builder:
             raise _TooBig(f"the document is nested more than {MAX_DEPTH} levels deep", node)
         self.located.where[path] = self._pos(node)
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
-            line, col = self._pos(node)
-            self.problems.append(
-                Problem(
-                    self.located.file,
-                    line,
-                    col,
-                    dotted(path),
-                    f"the YAML tag {node.tag!r} is not allowed (only plain values: numbers, "
-                    "text, true/false, lists and mappings)",
-                )
-            )
-            return None
+            return self._refuse_tag(node, path)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -155,18 +144,21 @@ class _Builder:
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError:
-            line, col = self._pos(node)
-            self.problems.append(
-                Problem(
-                    self.located.file,
-                    line,
-                    col,
-                    dotted(path),
-                    f"the YAML tag {node.tag!r} is not allowed (only plain values: numbers, "
-                    "text, true/false, lists and mappings)",
-                )
+            return self._refuse_tag(node, path)
+
+    def _refuse_tag(self, node: yaml.Node, path: Path_) -> None:
+        """Record a tag that is not a plain YAML type (never construct it) and yield None."""
+        line, col = self._pos(node)
+        self.problems.append(
+            Problem(
+                self.located.file,
+                line,
+                col,
+                dotted(path),
+                f"the YAML tag {node.tag!r} is not allowed (only plain values: numbers, "
+                "text, true/false, lists and mappings)",
             )
-            return None
+        )
 
     def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict:
         try:
