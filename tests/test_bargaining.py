@@ -25,31 +25,7 @@ INVARIANT = settings(max_examples=80, deadline=None)
 # --------------------------------------------------------------------------------------------
 # golden check: EC car emissions, round 0
 
-EC_ACTORS = [
-    # actor, capability, position, salience (percent)
-    ("Netherlands", 0.08, 4, 80),
-    ("Belgium", 0.08, 7, 40),
-    ("Luxembourg", 0.03, 4, 20),
-    ("Germany", 0.16, 4, 80),
-    ("France", 0.16, 10, 60),
-    ("Italy", 0.16, 10, 60),
-    ("UK", 0.16, 10, 90),
-    ("Ireland", 0.05, 7, 10),
-    ("Denmark", 0.05, 4, 100),
-    ("Greece", 0.08, 7, 70),
-]
-EC_RISK = {
-    "Netherlands": 1.1272,
-    "Belgium": 0.7809,
-    "Luxembourg": 0.5000,
-    "Germany": 1.1272,
-    "France": 1.0779,
-    "Italy": 1.0779,
-    "UK": 2.0000,
-    "Ireland": 0.5248,
-    "Denmark": 1.4717,
-    "Greece": 1.1405,
-}
+from golden import EC_ACTORS, EC_MEAN, EC_MEDIAN, EC_RISK  # noqa: E402
 
 
 @pytest.fixture
@@ -63,8 +39,8 @@ def ec() -> BargainCase:
 @pytest.mark.parametrize("fn", [bg.forecast, bg.forecast_reference])
 def test_ec_forecast_matches_published(ec, fn):
     mean, median = fn(ec.x, ec.capability, ec.salience, ec.lo, ec.hi)
-    assert mean == pytest.approx(7.389955686853767, rel=1e-12)
-    assert median == 7.0
+    assert mean == pytest.approx(EC_MEAN, rel=1e-12)
+    assert median == EC_MEDIAN
 
 
 @pytest.mark.parametrize("fn", [bg.risk_exponents, bg.risk_exponents_reference])
@@ -79,8 +55,8 @@ def test_ec_risk_exponents_match_published(ec, fn):
 @pytest.mark.parametrize("fn", [bargain, bargain_reference])
 def test_ec_first_pass_records_forecast_and_risk(ec, fn):
     result = fn(*ec.args(), **ec.kwargs())
-    assert result.weighted_mean == pytest.approx(7.389955686853767, rel=1e-12)
-    assert result.median == 7.0
+    assert result.weighted_mean == pytest.approx(EC_MEAN, rel=1e-12)
+    assert result.median == EC_MEDIAN
     np.testing.assert_allclose(result.risk, [EC_RISK[row[0]] for row in EC_ACTORS], atol=1e-4)
     assert result.challenger.size > 0
     assert np.all((result.positions >= 4.0) & (result.positions <= 10.0))
