@@ -23,6 +23,7 @@ from .balance import (
 )
 from .bargaining import Outcome, bargain, bargain_reference
 from .events import Fired, apply_changes, crisis_changes
+from .narrative import VISIBLE_MOVE
 from .records import Recorder, RunResult, challenge_reason
 from .scenario import EventSpec, Scenario
 from .treaties import BlocOutcome, Summit, TreatyOutcome, decision_lines, default_treaties
@@ -200,7 +201,7 @@ class NegotiationModel(mesa.Model):
                 float(res.position_after[m]),
             )
             for m in order
-            if moved[m] > 0
+            if moved[m] >= VISIBLE_MOVE
         ]
 
     def _check_convergence(self, rnd: int, change: float) -> bool:

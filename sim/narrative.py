@@ -63,6 +63,9 @@ def _who_moved_whom(tables: Mapping[str, pd.DataFrame], top: int = 3) -> list[st
     return lines
 
 
+#: Moves smaller than this (positions are shown to one decimal) are not told one by one.
+VISIBLE_MOVE = 0.05
+
 #: Why a state stays out of / joins a treaty, by the kind of the treaty's issue.
 STAY_OUT = {
     "climate": "joining would cost more than its share of the benefit: free-riding on the "

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import ScenarioError
-from .narrative import issue_kinds, treaty_reason
+from .narrative import VISIBLE_MOVE, issue_kinds, treaty_reason
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 REPO = Path(__file__).resolve().parents[1]
@@ -172,14 +172,16 @@ def _challenge_lines(ch: pd.DataFrame, state: str | None, limit: int) -> list[st
     if state is not None:
         rows = ch[(ch["challenger"] == state) | (ch["target"] == state)]
         return [f"  {r}" for r in rows["reason"]]
-    moved = ch[(ch["position_before"] - ch["position_after"]).abs() > 1e-9].copy()
+    shift = (ch["position_before"] - ch["position_after"]).abs()
+    moved = ch[shift > 1e-9].copy()
     if moved.empty:
         return ["  Nobody moved: every challenge ended in a stalemate."]
-    moved["shift"] = (moved["position_after"] - moved["position_before"]).abs()
+    moved["shift"] = shift[shift > 1e-9]
     moved = moved.sort_values(["shift", "issue", "target"], ascending=[False, True, True])
-    lines = [f"  {r}" for r in moved["reason"].head(limit)]
-    if len(moved) > limit:
-        lines.append(f"  ... and {len(moved) - limit} smaller moves (see challenges.csv).")
+    visible = moved[moved["shift"] >= VISIBLE_MOVE]
+    lines = [f"  {r}" for r in visible["reason"].head(limit)]
+    if len(moved) > len(lines):
+        lines.append(f"  ... and {len(moved) - len(lines)} smaller moves (see challenges.csv).")
     return lines
 
 
