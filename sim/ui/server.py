@@ -111,7 +111,8 @@ def serve(
     from .session import catalog
 
     catalog(scenario_dir())
-    log.warning("classroom page at http://%s:%d/ (Ctrl-C to stop)", host, port)
+    # the one line an educator needs to see, whatever the logging level
+    print(f"Classroom page: http://{host}:{port}/  (Ctrl-C to stop)", flush=True)  # noqa: T201
     uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
 
 
