@@ -27,6 +27,28 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
+def _duplicate_names(
+    items: list, kind: str, located: Located, plural: str | None = None
+) -> list[Problem]:
+    """A problem for every item whose ``name`` was already used in the same list."""
+    plural = plural or f"{kind}s"
+    out, seen = [], {}
+    for i, item in enumerate(items):
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            out.append(
+                located.problem(
+                    (plural, i, "name"),
+                    f"{kind} {name!r} is defined twice (also {plural}[{seen[name]}]); "
+                    "names must be unique",
+                )
+            )
+        seen.setdefault(name, i)
+    return out
+
+
 def cross_check(data: dict, located: Located) -> list[Problem]:
     """Problems that need more than one field: names, references, sums, scales."""
     problems: list[Problem] = []
@@ -37,21 +59,8 @@ def cross_check(data: dict, located: Located) -> list[Problem]:
     state_names = list(dict.fromkeys(_names(states)))
     scale: dict[str, tuple[float, float]] = {}
 
-    for kind, items, names in (("issue", issues, issue_names), ("state", states, state_names)):
-        seen: dict[str, int] = {}
-        for i, item in enumerate(items):
-            name = item.get("name") if isinstance(item, dict) else None
-            if isinstance(name, str):
-                if name in seen:
-                    add(
-                        located.problem(
-                            (f"{kind}s", i, "name"),
-                            f"{kind} {name!r} is defined twice (also {kind}s[{seen[name]}]); "
-                            "names must be unique",
-                        )
-                    )
-                seen.setdefault(name, i)
-        del names
+    problems.extend(_duplicate_names(issues, "issue", located))
+    problems.extend(_duplicate_names(states, "state", located))
 
     for i, issue in enumerate(issues):
         if not isinstance(issue, dict):
@@ -179,20 +188,10 @@ def _check_treaties(data: dict, issues: list, scale: dict, located: Located) -> 
                 issue["name"] if issue["name"] in ("climate", "trade", "security") else "other"
             )
             kinds[issue["name"]] = kind
-    seen: dict[str, int] = {}
+    out.extend(_duplicate_names(treaties, "treaty", located, plural="treaties"))
     for t, treaty in enumerate(treaties):
         if not isinstance(treaty, dict):
             continue
-        name = treaty.get("name")
-        if isinstance(name, str):
-            if name in seen:
-                out.append(
-                    located.problem(
-                        ("treaties", t, "name"),
-                        f"treaty {name!r} is defined twice (also treaties[{seen[name]}])",
-                    )
-                )
-            seen.setdefault(name, t)
         names = treaty.get("issues") if isinstance(treaty.get("issues"), list) else []
         for j, issue in enumerate(names):
             if not isinstance(issue, str):
