@@ -236,3 +236,13 @@ def test_trade_ideals_on_the_0_100_axis_match_one_by_one():
         values = model.ideal[:, k]
         one_by_one = np.array([summit._to_100(issue, v) for v in values])
         np.testing.assert_array_equal(summit._to_100_all(issue, values), one_by_one)
+
+
+def test_climate_finance_sustains_a_larger_treaty_in_the_cop_scenario():
+    """STACO's finding inside a full run: transfers hold more signatories than the plain treaty."""
+    t = run_scenario(load_scenario(SCENARIOS / "cop_small_islands.yaml")).tables["treaties"]
+    last = t[t["round"] == t["round"].max()].set_index("treaty")
+    plain = len(members_of(last.loc["climate treaty", "members"]))
+    finance = len(members_of(last.loc["climate treaty with finance", "members"]))
+    assert finance > plain, (plain, finance)
+    assert bool(last.loc["climate treaty with finance", "internally_stable"])
