@@ -25,8 +25,6 @@ import sys
 import warnings
 from pathlib import Path
 
-log = logging.getLogger(__name__)
-
 APP = "sim.ui.app"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
